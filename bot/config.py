@@ -1,0 +1,230 @@
+"""Configuration: the environment (`POINTSBOT_…`) for the installation, `community.toml` for each community.
+
+Both are loaded once at start, validated with messages that name the file, the key and what is expected,
+and passed down. Nothing reads configuration anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.i18n import LANGUAGES
+from bot.roles import STAFF_ROLES, Role
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who edits the file."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class CommunitySection(_Strict):
+    name: NonEmpty
+    key: str = Field(default="", max_length=60, description="stable id; defaults to the name")
+    timezone: str = "Asia/Shanghai"
+    bot_name: NonEmpty = "积分助手"
+    language: Literal["zh_CN", "en"] = "zh_CN"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"an IANA time zone such as Asia/Shanghai, not {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def community_key(self) -> str:
+        return self.key or self.name
+
+
+class PointsSection(_Strict):
+    minutes_per_point: int = Field(default=30, ge=1, le=24 * 60)
+    min_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    max_session_hours: int = Field(default=8, ge=1, le=72)
+    auto_approve: bool = False
+    period_start_day: int = Field(default=26, ge=1, le=28)
+
+
+class GroupSection(_Strict):
+    name: NonEmpty
+    platform: str = "console"
+    chat_id: str = Field(default="", description="the platform's chat id; on the console, the group's name")
+    duty: bool = True
+    notice: bool = True
+
+    @property
+    def external_id(self) -> str:
+        return self.chat_id or self.name
+
+
+class PersonSection(_Strict):
+    name: NonEmpty
+    household: str = Field(default="", max_length=60)
+
+
+class StaffSection(PersonSection):
+    roles: list[Role] = Field(min_length=1)
+
+    @field_validator("roles")
+    @classmethod
+    def _staff_roles(cls, roles: list[Role]) -> list[Role]:
+        for role in roles:
+            if role not in STAFF_ROLES:
+                raise ValueError(f"staff roles are {', '.join(sorted(STAFF_ROLES))}; {role.value!r} is implied")
+        return roles
+
+
+class CommunityConfig(_Strict):
+    community: CommunitySection
+    points: PointsSection = PointsSection()
+    groups: list[GroupSection] = []
+    staff: list[StaffSection] = []
+    members: list[PersonSection] = []
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> CommunityConfig:
+        people: set[str] = set()
+        for person in [*self.members, *self.staff]:
+            if person.name in people:
+                raise ValueError(
+                    f"{person.name!r} is listed twice among [[members]] and [[staff]]; list each person once "
+                    "(staff may have a household too)"
+                )
+            people.add(person.name)
+        seen: set[str] = set()
+        for group in self.groups:
+            key = f"{group.platform}:{group.external_id}"
+            if key in seen:
+                raise ValueError(f"group {group.name!r} is listed twice")
+            seen.add(key)
+        return self
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return "(top level)"
+    head, *rest = loc
+    if rest and isinstance(rest[0], int):
+        where = f"[[{head}]] #{rest[0] + 1}"
+        rest = rest[1:]
+    else:
+        where = f"[{head}]"
+    return f"{where} {'.'.join(str(r) for r in rest)}".strip()
+
+
+def describe_validation_error(source: str, error: ValidationError) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling)"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        got = item.get("input")
+        shown = "" if item["type"] in {"missing", "extra_forbidden"} or isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"  {_where(loc)}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def load_community(path: Path) -> CommunityConfig:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_community(raw, source=str(path))
+
+
+def parse_community(raw: Mapping[str, Any], *, source: str = "community.toml") -> CommunityConfig:
+    try:
+        return CommunityConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(source, exc)) from None
+
+
+# --- installation settings from the environment -------------------------------------------------------
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/pointsbot.sqlite3"
+
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("pointsbot_environ", default=None)
+
+
+class _GivenEnvironment(EnvSettingsSource):
+    """pydantic-settings' environment source, reading a mapping we were given instead of os.environ."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _environ.get()
+        source = os.environ if environ is None else environ
+        return {key.lower(): value for key, value in source.items()}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POINTSBOT_", env_nested_delimiter="__", extra="forbid")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    config: list[Path] = Field(default_factory=list, description="community.toml files; empty: the sample")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    adapter: Literal["console"] = "console"
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.split(os.pathsep) if part]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _GivenEnvironment(settings_cls))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Settings from `environ` (not necessarily os.environ), with explicit overrides winning."""
+        token = _environ.set(environ)
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
+        except ValidationError as exc:
+            lines = ["invalid environment settings"]
+            for item in exc.errors():
+                name = "POINTSBOT_" + "__".join(str(part).upper() for part in item["loc"])
+                lines.append(f"  {name}: {item['msg']}")
+            raise ConfigError("\n".join(lines)) from None
+        finally:
+            _environ.reset(token)
+
+
+SAMPLE_CONFIG = Path(__file__).parent / "sample" / "community.toml"
+DEMO_TRANSCRIPT = Path(__file__).parent / "sample" / "demo.txt"
+
+__all__ = ["LANGUAGES", "CommunityConfig", "ConfigError", "Role", "Settings", "load_community"]

@@ -1,0 +1,87 @@
+"""The platform-neutral shapes of what comes in and what goes out.
+
+Every adapter turns its platform's events into `Incoming` and sends `Outgoing`; nothing in the core
+knows which chat platform a message came from beyond the `platform` string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class ChatKind(StrEnum):
+    GROUP = "group"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A chat on one platform: a group, or the private chat with one user (then `id` is the user's id)."""
+
+    platform: str
+    id: str
+    kind: ChatKind
+    title: str = ""
+
+    @property
+    def is_private(self) -> bool:
+        return self.kind is ChatKind.PRIVATE
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A chat account. `id` is the platform's stable id; `name` is only for display, never identity."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One chat message that reached the bot."""
+
+    platform: str
+    chat: ChatRef
+    sender: UserRef
+    text: str
+    message_id: str
+    sent_at: datetime  # aware, UTC
+    addressed: bool = False  # the platform says the bot was @mentioned
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A picture to post after a text, e.g. the monthly notice table."""
+
+    name: str
+    data: bytes
+    mime: str = "image/png"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message the bot sends."""
+
+    chat: ChatRef
+    text: str
+    mentions: tuple[UserRef, ...] = ()
+    image: Image | None = None
+    # Platform-specific extras an adapter may use (e.g. inline buttons); the core never reads them.
+    extras: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler returns.
+
+    `private` asks for the answer to go to the asker's private chat where the platform allows it; in a
+    group the bot then posts `group_note` (or nothing) instead of the answer itself.
+    """
+
+    text: str
+    private: bool = False
+    group_note: str = ""
+    image: Image | None = None
+    extras: dict[str, object] = field(default_factory=dict, compare=False, hash=False)

@@ -1,0 +1,36 @@
+"""Small helpers the handlers share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands import Context
+from bot.errors import UsageError
+from bot.messages import Incoming
+from bot.parse import fold
+from store import audit
+
+
+def number(text: str) -> int:
+    """A record or request number as people type it: `12`, `#12`, `第12条`, `12号`."""
+    cleaned = fold(text).strip().lstrip("#第").rstrip("条号")
+    if not cleaned.isdigit() or len(cleaned) > 9:
+        raise UsageError("errors.bad_number", value=text[:20])
+    return int(cleaned)
+
+
+async def record_action(msg: Incoming, ctx: Context, action: str, **detail: Any) -> None:
+    """Write a staff action to the audit log: who, what, when, from which chat."""
+    await audit.record(
+        ctx.tx,
+        community_id=ctx.community.id,
+        actor_id=ctx.actor.resident_id if ctx.actor else None,
+        action=action,
+        at=ctx.now,
+        where=audit.Where(msg.platform, msg.chat.id),
+        **detail,
+    )
+
+
+def household_text(ctx: Context, label: str) -> str:
+    return label or ctx.t("binding.no_household")

@@ -1,0 +1,1 @@
+"""Time: the clock every part of the bot asks, and the jobs that run on the community's calendar."""

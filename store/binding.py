@@ -1,0 +1,130 @@
+"""Binding a chat account to a resident: the person asks, staff confirm. Display names never decide it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+
+from bot.errors import BindingProblem
+from store import residents
+from store.db import Tx
+from store.schema import accounts, binding_requests
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    id: int
+    account_id: int
+    platform: str
+    external_id: str
+    display_name: str
+    name: str
+    household: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    resident_id: int
+    name: str
+    household: str
+    platform: str
+    external_id: str
+    created_resident: bool
+
+
+async def request(
+    tx: Tx,
+    *,
+    community_id: int,
+    platform: str,
+    external_id: str,
+    display_name: str,
+    name: str,
+    household: str,
+    at: datetime,
+) -> int:
+    """File (or replace) this account's request to be linked to resident `name` of household `household`."""
+    account_id = await residents.ensure_account(
+        tx, platform=platform, external_id=external_id, display_name=display_name, at=at
+    )
+    bound = await tx.scalar(select(accounts.c.resident_id).where(accounts.c.id == account_id))
+    if bound is not None:
+        raise BindingProblem("binding.already_bound")
+    await tx.execute(
+        update(binding_requests)
+        .where(binding_requests.c.account_id == account_id, binding_requests.c.status == "pending")
+        .values(status="withdrawn", decided_at=at)
+    )
+    request_id: int = await tx.scalar(
+        insert(binding_requests)
+        .values(
+            community_id=community_id,
+            account_id=account_id,
+            name=name,
+            household_label=household,
+            status="pending",
+            created_at=at,
+        )
+        .returning(binding_requests.c.id)
+    )
+    return request_id
+
+
+_COLUMNS = (
+    binding_requests.c.id,
+    binding_requests.c.account_id,
+    accounts.c.platform,
+    accounts.c.external_id,
+    accounts.c.display_name,
+    binding_requests.c.name,
+    binding_requests.c.household_label,
+    binding_requests.c.created_at,
+)
+
+
+async def pending(tx: Tx, *, community_id: int) -> list[Request]:
+    rows = await tx.execute(
+        select(*_COLUMNS)
+        .join(accounts, accounts.c.id == binding_requests.c.account_id)
+        .where(binding_requests.c.community_id == community_id, binding_requests.c.status == "pending")
+        .order_by(binding_requests.c.id)
+    )
+    return [Request(*row) for row in rows.all()]
+
+
+async def confirm(tx: Tx, *, community_id: int, request_id: int, by: int, at: datetime) -> Confirmed:
+    """Link the account to the named resident, creating the resident (and household) if they are new."""
+    row = (
+        await tx.execute(
+            select(*_COLUMNS)
+            .join(accounts, accounts.c.id == binding_requests.c.account_id)
+            .where(
+                binding_requests.c.id == request_id,
+                binding_requests.c.community_id == community_id,
+                binding_requests.c.status == "pending",
+            )
+        )
+    ).first()
+    if row is None:
+        raise BindingProblem("binding.no_such_request", number=request_id)
+    req = Request(*row)
+    if await tx.scalar(select(accounts.c.resident_id).where(accounts.c.id == req.account_id)) is not None:
+        raise BindingProblem("binding.already_bound")
+    resident_id = await residents.find_exact(tx, community_id=community_id, name=req.name, household=req.household)
+    created = resident_id is None
+    if resident_id is None:
+        resident_id = await residents.create_resident(
+            tx, community_id=community_id, name=req.name, household=req.household, at=at
+        )
+    elif await residents.account_of(tx, resident_id=resident_id, platform=req.platform) is not None:
+        raise BindingProblem("binding.resident_taken", name=req.name)
+    await residents.bind_account(tx, account_id=req.account_id, resident_id=resident_id, by=by, at=at)
+    await tx.execute(
+        update(binding_requests)
+        .where(binding_requests.c.id == request_id)
+        .values(status="confirmed", resident_id=resident_id, decided_by=by, decided_at=at)
+    )
+    return Confirmed(resident_id, req.name, req.household, req.platform, req.external_id, created)

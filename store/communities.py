@@ -1,0 +1,84 @@
+"""Bringing the database in line with community.toml at start-up: the community, its groups, its people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+
+from bot.config import CommunityConfig
+from bot.roles import Role
+from store import groups, residents
+from store.db import Tx
+from store.schema import accounts, communities, role_grants
+
+CONSOLE = "console"
+
+
+async def sync(tx: Tx, config: CommunityConfig, *, at: datetime) -> int:
+    """Create or update the community from its configuration; returns its id. Safe to run at every start.
+
+    People listed in the file are bound on the console platform under their name, so that the console and
+    transcripts can speak as them. Nothing is ever deleted: a person removed from the file keeps their history.
+    """
+    section = config.community
+    community_id: int | None = await tx.scalar(
+        select(communities.c.id).where(communities.c.key == section.community_key)
+    )
+    if community_id is None:
+        community_id = await tx.scalar(
+            insert(communities)
+            .values(key=section.community_key, name=section.name, created_at=at)
+            .returning(communities.c.id)
+        )
+    else:
+        await tx.execute(update(communities).where(communities.c.id == community_id).values(name=section.name))
+    for group in config.groups:
+        await groups.register(
+            tx,
+            community_id=community_id,
+            platform=group.platform,
+            external_id=group.external_id,
+            name=group.name,
+            duty=group.duty,
+            notice=group.notice,
+            by=None,
+            at=at,
+        )
+    configured_roles: dict[int, set[Role]] = {}
+    for person in [*config.members, *config.staff]:
+        resident_id = await residents.find_exact(
+            tx, community_id=community_id, name=person.name, household=person.household
+        )
+        if resident_id is None:
+            resident_id = await residents.create_resident(
+                tx, community_id=community_id, name=person.name, household=person.household, at=at
+            )
+        account_id = await residents.ensure_account(
+            tx, platform=CONSOLE, external_id=person.name, display_name=person.name, at=at
+        )
+        bound = await tx.scalar(select(accounts.c.resident_id).where(accounts.c.id == account_id))
+        if bound is None:
+            await residents.bind_account(tx, account_id=account_id, resident_id=resident_id, by=None, at=at)
+        configured_roles[resident_id] = set(getattr(person, "roles", []))
+    for resident_id, roles in configured_roles.items():
+        for role in roles:
+            await residents.grant_role(
+                tx,
+                community_id=community_id,
+                resident_id=resident_id,
+                role=role,
+                source="config",
+                by=None,
+                at=at,
+            )
+    # Roles that came from the file and are no longer in it go; roles granted by command stay.
+    stale = await tx.execute(
+        select(role_grants.c.id, role_grants.c.resident_id, role_grants.c.role).where(
+            role_grants.c.community_id == community_id, role_grants.c.source == "config"
+        )
+    )
+    for grant_id, resident_id, role in stale.all():
+        if Role(role) not in configured_roles.get(resident_id, set()):
+            await tx.execute(delete(role_grants).where(role_grants.c.id == grant_id))
+    return int(community_id)

@@ -1,0 +1,284 @@
+"""The tables. SQLAlchemy Core: every statement the services run is visible and cheap to reason about.
+
+Invariants the database itself enforces, so that no code path can break them:
+- at most one open duty session per volunteer (partial unique index);
+- a message is handled once (primary key of `inbox`);
+- a balance never goes below zero (check constraint), and a ledger entry is reversed at most once;
+- one chat account per resident per platform; one broadcast per (kind, period, group) via `dedupe_key`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+
+from store.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _community() -> Column[int]:
+    return Column("community_id", Integer, ForeignKey("communities.id"), nullable=False)
+
+
+def _created() -> Column[object]:
+    return Column("created_at", UTCDateTime(), nullable=False)
+
+
+communities = Table(
+    "communities",
+    metadata,
+    _id(),
+    Column("key", String(60), nullable=False, unique=True),
+    Column("name", String(60), nullable=False),
+    _created(),
+)
+
+households = Table(
+    "households",
+    metadata,
+    _id(),
+    _community(),
+    Column("label", String(60), nullable=False),
+    _created(),
+    UniqueConstraint("community_id", "label", name="uq_households_community_label"),
+)
+
+residents = Table(
+    "residents",
+    metadata,
+    _id(),
+    _community(),
+    Column("name", String(60), nullable=False),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=True),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    _created(),
+    Index("ix_residents_community_name", "community_id", "name"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    _id(),
+    Column("platform", String(20), nullable=False),
+    Column("external_id", String(120), nullable=False),
+    Column("display_name", String(120), nullable=False, server_default=""),
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=True),
+    Column("bound_at", UTCDateTime(), nullable=True),
+    Column("bound_by", Integer, ForeignKey("residents.id"), nullable=True),
+    _created(),
+    UniqueConstraint("platform", "external_id", name="uq_accounts_platform_external"),
+    Index(
+        "uq_accounts_resident_platform",
+        "resident_id",
+        "platform",
+        unique=True,
+        sqlite_where=text("resident_id IS NOT NULL"),
+        postgresql_where=text("resident_id IS NOT NULL"),
+    ),
+)
+
+role_grants = Table(
+    "role_grants",
+    metadata,
+    _id(),
+    _community(),
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("source", String(20), nullable=False),  # config | command
+    Column("granted_by", Integer, ForeignKey("residents.id"), nullable=True),
+    _created(),
+    UniqueConstraint("resident_id", "role", name="uq_role_grants_resident_role"),
+)
+
+chat_groups = Table(
+    "chat_groups",
+    metadata,
+    _id(),
+    _community(),
+    Column("platform", String(20), nullable=False),
+    Column("external_id", String(120), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("duty", Boolean, nullable=False, server_default=true()),
+    Column("notice", Boolean, nullable=False, server_default=true()),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("registered_by", Integer, ForeignKey("residents.id"), nullable=True),
+    _created(),
+    UniqueConstraint("platform", "external_id", name="uq_chat_groups_platform_external"),
+)
+
+binding_requests = Table(
+    "binding_requests",
+    metadata,
+    _id(),
+    _community(),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("household_label", String(60), nullable=False),
+    Column("status", String(20), nullable=False),  # pending | confirmed | rejected | withdrawn
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=True),
+    Column("decided_by", Integer, ForeignKey("residents.id"), nullable=True),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    _created(),
+    Index("ix_binding_requests_community_status", "community_id", "status"),
+)
+
+duty_sessions = Table(
+    "duty_sessions",
+    metadata,
+    _id(),
+    _community(),
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("activity", String(60), nullable=False),
+    Column("group_id", Integer, ForeignKey("chat_groups.id"), nullable=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("closed_by", String(20), nullable=True),  # volunteer | cap
+    Index(
+        "uq_duty_sessions_open",
+        "resident_id",
+        unique=True,
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
+    Index(
+        "ix_duty_sessions_open_started",
+        "started_at",
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
+)
+
+service_records = Table(
+    "service_records",
+    metadata,
+    _id(),
+    _community(),
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("session_id", Integer, ForeignKey("duty_sessions.id"), nullable=True, unique=True),
+    Column("activity", String(60), nullable=False),
+    Column("place", String(60), nullable=False, server_default=""),
+    Column("content", String(200), nullable=False, server_default=""),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("status", String(20), nullable=False),  # pending | approved | rejected | not_counted
+    Column("flag", String(40), nullable=False, server_default=""),  # why staff should look: capped …
+    Column("recorded_by", Integer, ForeignKey("residents.id"), nullable=True),  # 补录 by staff
+    Column("reviewer_id", Integer, ForeignKey("residents.id"), nullable=True),
+    Column("reviewed_at", UTCDateTime(), nullable=True),
+    Column("reject_reason", String(200), nullable=False, server_default=""),
+    _created(),
+    CheckConstraint("minutes >= 0", name="minutes_not_negative"),
+    CheckConstraint("points >= 0", name="points_not_negative"),
+    Index("ix_service_records_community_status", "community_id", "status"),
+    Index("ix_service_records_resident_status", "resident_id", "status"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    _id(),
+    _community(),
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),  # service | bonus | deduction | redemption | reversal | adjustment
+    Column("period", String(7), nullable=False),  # YYYY-MM, the notice period it is published in
+    Column("reason", String(200), nullable=False),
+    Column("record_id", Integer, ForeignKey("service_records.id"), nullable=True),
+    Column("reverses_id", Integer, ForeignKey("ledger_entries.id"), nullable=True, unique=True),
+    Column("created_by", Integer, ForeignKey("residents.id"), nullable=True),  # NULL: the bot itself
+    _created(),
+    CheckConstraint("points <> 0", name="points_not_zero"),
+    Index("ix_ledger_entries_resident_period", "resident_id", "period"),
+    Index("ix_ledger_entries_community_period", "community_id", "period"),
+)
+
+balances = Table(
+    "balances",
+    metadata,
+    Column("resident_id", Integer, ForeignKey("residents.id"), primary_key=True),
+    _community(),
+    Column("points", Integer, nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint("points >= 0", name="points_not_negative"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("platform", String(20), primary_key=True),
+    Column("chat_id", String(120), primary_key=True),
+    Column("message_id", String(120), primary_key=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("community_id", Integer, ForeignKey("communities.id"), nullable=True),
+    Column("platform", String(20), nullable=False),
+    Column("chat_kind", String(10), nullable=False),
+    Column("chat_id", String(120), nullable=False),
+    Column("chat_title", String(120), nullable=False, server_default=""),
+    Column("text", Text, nullable=False),
+    Column("mentions", Text, nullable=False, server_default="[]"),  # JSON [[id, name], …]
+    Column("image_name", String(120), nullable=True),
+    Column("image_data", LargeBinary, nullable=True),
+    Column("kind", String(40), nullable=False),
+    Column("dedupe_key", String(200), nullable=True, unique=True),
+    Column("status", String(10), nullable=False),  # pending | sending | sent | failed | unknown
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("not_before", UTCDateTime(), nullable=False),
+    Column("claimed_by", String(60), nullable=True),
+    Column("claimed_at", UTCDateTime(), nullable=True),
+    Column("sent_at", UTCDateTime(), nullable=True),
+    Column("error", String(300), nullable=False, server_default=""),
+    Column("reported", Boolean, nullable=False, server_default=false()),
+    _created(),
+    Index("ix_outbox_status_not_before", "status", "not_before"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    _community(),
+    Column("actor_id", Integer, ForeignKey("residents.id"), nullable=True),
+    Column("action", String(40), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("platform", String(20), nullable=False, server_default=""),
+    Column("chat_id", String(120), nullable=False, server_default=""),
+    _created(),
+    Index("ix_audit_log_community_id", "community_id", "id"),
+)

@@ -1,0 +1,114 @@
+"""Databases for the tests: SQLite always, PostgreSQL too when POINTSBOT_TEST_DATABASE_URL is set.
+
+Each test gets an empty, fully migrated database: a copy of a migrated SQLite file, or a PostgreSQL
+database of this test session's own (so parallel runs never meet) with its tables emptied before the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.testing import Harness
+from store import migrate
+from store.db import Database
+from store.schema import metadata
+
+PG_URL = os.environ.get("POINTSBOT_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _asyncpg(url: str) -> str:
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+
+    async def build() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(db)
+        await db.dispose()
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of this session's own on the test server, migrated to head, dropped at the end."""
+    if not PG_URL:
+        pytest.skip("POINTSBOT_TEST_DATABASE_URL is not set")
+    server = _asyncpg(PG_URL)
+    name = f"pointsbot_test_{uuid.uuid4().hex[:10]}"
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+
+    async def admin(sql: str) -> None:
+        engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+        await engine.dispose()
+
+    async def build() -> None:
+        await admin(f'CREATE DATABASE "{name}"')
+        db = Database(url)
+        await migrate.upgrade(db)
+        await db.dispose()
+
+    asyncio.run(build())
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _empty_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database URL, once per backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "bot.sqlite3"
+        shutil.copy(template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    asyncio.run(_empty_postgres(url))
+    return url
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """An empty, migrated SQLite database, for tests about SQLite itself."""
+    path = tmp_path / "bot.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def bot(database_url: str) -> AsyncIterator[Harness]:
+    harness = await Harness.start(database_url)
+    yield harness
+    await harness.close()
