@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint typecheck unit bench clean
+.PHONY: demo run test lint typecheck unit bench clean constraints
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pointsbot needs Python 3.11 or newer")'
@@ -31,6 +31,9 @@ unit: $(STAMP)  ## the tests alone, without lint and type checks
 	$(BIN)/pytest
 
 test: lint typecheck unit  ## everything CI runs
+
+constraints:  ## after changing dependencies in pyproject.toml: pin what the venv resolved
+	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -128,7 +128,7 @@ class Dispatcher:
                 reply.private,
                 reply.group_note,
                 reply.image,
-                reply.extras,
+                reply.actions,
             )
         return await self._render(msg, reply)
 
@@ -209,14 +209,14 @@ class Dispatcher:
                     reply.text,
                     () if msg.chat.is_private else (msg.sender,),
                     reply.image,
-                    reply.extras,
+                    reply.actions,
                 )
             ]
         transport = self.transports.get(msg.platform)
         if transport is None or not await transport.can_reach_privately(msg.sender.id):
-            return [Outgoing(msg.chat, reply.text, (msg.sender,), reply.image, reply.extras)]
+            return [Outgoing(msg.chat, reply.text, (msg.sender,), reply.image, reply.actions)]
         private = ChatRef(msg.platform, msg.sender.id, ChatKind.PRIVATE, msg.sender.name)
-        outs = [Outgoing(private, reply.text, (), reply.image, reply.extras)]
+        outs = [Outgoing(private, reply.text, (), reply.image, reply.actions)]
         if reply.group_note:
             outs.append(Outgoing(msg.chat, reply.group_note, (msg.sender,)))
         return outs

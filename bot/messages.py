@@ -6,7 +6,7 @@ knows which chat platform a message came from beyond the `platform` string.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -61,6 +61,18 @@ class Image:
 
 
 @dataclass(frozen=True, slots=True)
+class Action:
+    """A one-tap choice offered with a message: pressing it is the same as the presser typing `command`.
+
+    Platforms with buttons (Telegram's inline keyboard) show them; the others leave them out, since the
+    message text always says what to type.
+    """
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message the bot sends."""
 
@@ -68,8 +80,7 @@ class Outgoing:
     text: str
     mentions: tuple[UserRef, ...] = ()
     image: Image | None = None
-    # Platform-specific extras an adapter may use (e.g. inline buttons); the core never reads them.
-    extras: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    actions: tuple[Action, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,4 +95,4 @@ class Reply:
     private: bool = False
     group_note: str = ""
     image: Image | None = None
-    extras: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    actions: tuple[Action, ...] = ()

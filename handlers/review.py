@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.commands import Context, command
 from bot.errors import DomainError, UsageError
-from bot.messages import Incoming, Reply
+from bot.messages import Action, Incoming, Reply
 from bot.parse import clean_name
 from bot.roles import Role
 from bot.timeparse import TimeFormatError, looks_like_date_or_time, parse_span
@@ -28,6 +28,7 @@ async def pending(msg: Incoming, ctx: Context) -> Reply:
     if not waiting:
         return Reply(t("review.none_pending"))
     lines = [t("review.pending_title", total=total)]
+    actions: list[Action] = []
     for record in waiting:
         lines.append(
             t(
@@ -42,10 +43,11 @@ async def pending(msg: Incoming, ctx: Context) -> Reply:
                 flag=_flag(ctx, record),
             )
         )
+        actions.append(Action(t("review.button_approve", number=record.id), f"通过 {record.id}"))
     if total > len(waiting):
         lines.append(t("review.pending_more", more=total - len(waiting)))
     lines.append(t("review.pending_hint"))
-    return Reply("\n".join(lines))
+    return Reply("\n".join(lines), actions=tuple(actions))
 
 
 def _numbers(ctx: Context) -> list[int]:

@@ -88,3 +88,10 @@ async def test_namesakes_are_told_apart_by_household(bot: Harness) -> None:
     reply = await bot.text("王主任", "补录 张三 巡逻 09:00 10:00")
     assert "有不止一位「张三」：张三(1-1-101)、张三(8-8-808)" in reply
     assert "已补录：张三 巡逻" in await bot.text("王主任", "补录 张三(8-8-808) 巡逻 09:00 10:00")
+
+
+async def test_pending_list_offers_one_tap_approval(bot: Harness) -> None:
+    """Each pending record comes with an action that approves it, for platforms that show buttons."""
+    await _session(bot, "张三", "2026-11-03 10:00")
+    listing = await bot.say("王主任", "待审核")
+    assert [(a.label, a.command) for a in listing[0].actions] == [("通过 1", "通过 1")]
