@@ -10,11 +10,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.i18n import LANGUAGES
@@ -94,9 +95,21 @@ class StaffSection(PersonSection):
         return roles
 
 
+class ExchangeSection(_Strict):
+    """Exchange days 兑换日 of the points supermarket: by default quarterly (每季一兑换)."""
+
+    months: list[Annotated[int, Field(ge=1, le=12)]] = [3, 6, 9, 12]
+    day: int = Field(default=28, ge=1, le=28, description="day of those months")
+    dates: list[date] = Field(default_factory=list, description="extra exchange days, e.g. 2026-12-20")
+    place: str = Field(default="", max_length=60)
+    hours: str = Field(default="", max_length=40, description="opening hours as people read them, 09:00–11:30")
+    announce_days_before: int = Field(default=3, ge=0, le=30)
+
+
 class CommunityConfig(_Strict):
     community: CommunitySection
     points: PointsSection = PointsSection()
+    exchange: ExchangeSection = ExchangeSection()
     groups: list[GroupSection] = []
     staff: list[StaffSection] = []
     members: list[PersonSection] = []
@@ -182,13 +195,61 @@ class _GivenEnvironment(EnvSettingsSource):
         return {key.lower(): value for key, value in source.items()}
 
 
+_PLACEHOLDERS = {"", "token", "changeme", "change-me", "your-token", "your_token", "xxx", "secret", "todo", "none"}
+
+
+def _real_secret(value: SecretStr, what: str) -> SecretStr:
+    raw = value.get_secret_value().strip()
+    if raw.lower().strip("<>{}[]$ ") in _PLACEHOLDERS or set(raw) <= {"x", "X", "*", "."}:
+        raise ValueError(f"{what} looks like a placeholder; put the real value here")
+    return value
+
+
+class TelegramSettings(BaseModel):
+    """POINTSBOT_TELEGRAM__…: the Telegram bot (created with @BotFather)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token: SecretStr
+    api_base: str = Field(default="", description="a self-hosted Bot API server, e.g. http://127.0.0.1:8081")
+    webhook_url: str = Field(default="", description="public https URL; empty: long polling")
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        value = _real_secret(value, "the bot token")
+        raw = value.get_secret_value()
+        head, _, tail = raw.partition(":")
+        if not head.isdigit() or len(tail) < 20:
+            raise ValueError("a bot token looks like 123456789:AAE…, as @BotFather gives it")
+        return value
+
+
+class WechatySettings(BaseModel):
+    """POINTSBOT_WECHATY__…: the Wechaty puppet-service gateway the bot connects to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    endpoint: str = Field(min_length=3, description="host:port of the gateway, e.g. 127.0.0.1:8788")
+    token: SecretStr
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        return _real_secret(value, "the gateway token")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POINTSBOT_", env_nested_delimiter="__", extra="forbid")
 
     database_url: str = DEFAULT_DATABASE_URL
     config: list[Path] = Field(default_factory=list, description="community.toml files; empty: the sample")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    adapter: Literal["console"] = "console"
+    telegram: TelegramSettings | None = None
+    wechaty: WechatySettings | None = None
 
     @field_validator("config", mode="before")
     @classmethod

@@ -79,6 +79,7 @@ residents = Table(
     Column("name", String(60), nullable=False),
     Column("household_id", Integer, ForeignKey("households.id"), nullable=True),
     Column("active", Boolean, nullable=False, server_default=true()),
+    Column("rank_opt_out", Boolean, nullable=False, server_default=false()),  # 不参与排名
     _created(),
     Index("ix_residents_community_name", "community_id", "name"),
 )

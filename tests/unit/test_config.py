@@ -90,3 +90,20 @@ def test_bad_setting_names_the_variable() -> None:
     """A bad environment value is refused naming the variable."""
     with pytest.raises(ConfigError, match="POINTSBOT_LOG_LEVEL"):
         Settings.from_env({"POINTSBOT_LOG_LEVEL": "LOUD"})
+
+
+def test_placeholder_tokens_are_refused() -> None:
+    """A token left as in an example is refused, naming the variable."""
+    with pytest.raises(ConfigError, match=r"POINTSBOT_TELEGRAM__TOKEN.*placeholder"):
+        Settings.from_env({"POINTSBOT_TELEGRAM__TOKEN": "changeme"})
+    with pytest.raises(ConfigError, match=r"POINTSBOT_WECHATY__TOKEN.*placeholder"):
+        Settings.from_env({"POINTSBOT_WECHATY__ENDPOINT": "127.0.0.1:8788", "POINTSBOT_WECHATY__TOKEN": "<token>"})
+
+
+def test_secrets_never_show_in_settings_output() -> None:
+    """A real token is kept, but printing the settings never shows it."""
+    token = "123456789:AAEabcdefghijklmnopqrstuvwxyz0123"
+    settings = Settings.from_env({"POINTSBOT_TELEGRAM__TOKEN": token})
+    assert settings.telegram is not None
+    assert settings.telegram.token.get_secret_value() == token
+    assert token not in repr(settings) and token not in str(settings.model_dump())
