@@ -106,6 +106,82 @@ class ExchangeSection(_Strict):
     announce_days_before: int = Field(default=3, ge=0, le=30)
 
 
+Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$", description="letters, digits, - _ .")]
+Cap = Annotated[int | None, Field(default=None, ge=1, le=100_000)]
+
+
+class HouseholdsSection(_Strict):
+    """Households 户: whether members spend from one shared pool (the seeds' default) or each their own."""
+
+    pool: Literal["shared", "own"] = "shared"
+
+
+class RuleCategory(_Strict):
+    """A category of rule items; its caps limit the points of all its items together, per person."""
+
+    name: NonEmpty
+    cap_per_period: Cap = None
+    cap_per_year: Cap = None
+
+
+class RuleItem(_Strict):
+    """A bonus (points > 0) or deduction (points < 0) item 加分项 / 扣分项 with a fixed value."""
+
+    code: Code
+    name: NonEmpty
+    points: int = Field(ge=-10_000, le=10_000)
+    category: str = Field(default="", max_length=60)
+    cap_per_period: Cap = None
+    cap_per_year: Cap = None
+    until_zero: bool = Field(default=True, description="a deduction stops at zero 扣完为止 instead of refusing")
+
+    @field_validator("points")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("a rule item moves points: positive for a bonus, negative for a deduction")
+        return value
+
+    @property
+    def is_bonus(self) -> bool:
+        return self.points > 0
+
+
+class RulesSection(_Strict):
+    """The catalogue of rule items: inline in the file, and/or from a CSV or XLSX file beside it."""
+
+    file: str = Field(default="", max_length=200, description="CSV or XLSX of more items, relative to this file")
+    categories: list[RuleCategory] = []
+    items: list[RuleItem] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> RulesSection:
+        codes: set[str] = set()
+        for item in self.items:
+            if item.code.casefold() in codes:
+                raise ValueError(f"rule item code {item.code!r} is listed twice")
+            codes.add(item.code.casefold())
+        names = [c.name for c in self.categories]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"category {name!r} is listed twice")
+        return self
+
+    def category(self, name: str) -> RuleCategory | None:
+        return next((c for c in self.categories if c.name == name), None)
+
+
+class ProductSection(_Strict):
+    """An item of the points supermarket 积分超市: goods, a service, or a voucher. Stock is kept in the database."""
+
+    code: Code
+    name: NonEmpty
+    price: int = Field(ge=1, le=100_000, description="points for one")
+    kind: Literal["goods", "service", "voucher"] = "goods"
+    unit: str = Field(default="件", min_length=1, max_length=10, description="件, 瓶, 张 …")
+    limit_per_household: int = Field(default=0, ge=0, le=1000, description="per exchange day; 0: no limit")
+
+
 class CommunityConfig(_Strict):
     community: CommunitySection
     points: PointsSection = PointsSection()
@@ -113,6 +189,9 @@ class CommunityConfig(_Strict):
     groups: list[GroupSection] = []
     staff: list[StaffSection] = []
     members: list[PersonSection] = []
+    households: HouseholdsSection = HouseholdsSection()
+    rules: RulesSection = RulesSection()
+    products: list[ProductSection] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> CommunityConfig:
@@ -130,6 +209,12 @@ class CommunityConfig(_Strict):
             if key in seen:
                 raise ValueError(f"group {group.name!r} is listed twice")
             seen.add(key)
+        products: set[str] = set()
+        for product in self.products:
+            for word in (product.code.casefold(), product.name):
+                if word in products:
+                    raise ValueError(f"product {word!r} is listed twice among [[products]] (codes and names)")
+                products.add(word)
         return self
 
 
@@ -169,7 +254,14 @@ def load_community(path: Path) -> CommunityConfig:
         raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_community(raw, source=str(path))
+    config = parse_community(raw, source=str(path))
+    if config.rules.file:
+        from bot.tables import rule_items_from_file
+
+        items = rule_items_from_file(path.parent / config.rules.file)
+        rules = {**raw.get("rules", {}), "items": [*raw.get("rules", {}).get("items", []), *items]}
+        config = parse_community({**raw, "rules": rules}, source=f"{path} with {config.rules.file}")
+    return config
 
 
 def parse_community(raw: Mapping[str, Any], *, source: str = "community.toml") -> CommunityConfig:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.commands import Registry
-from handlers import balance, binding, duty, groups, help, review
+from handlers import balance, binding, certificate, duty, groups, help, households, review, rule_items, shop
 
-MODULES = (help, duty, balance, binding, review, groups)
+MODULES = (help, duty, balance, binding, review, groups, rule_items, shop, households, certificate)
 
 
 def registry() -> Registry:

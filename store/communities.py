@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert, select, update
 
 from bot.config import CommunityConfig
 from bot.roles import Role
-from store import groups, residents
+from store import groups, residents, shop
 from store.db import Tx
 from store.schema import accounts, communities, role_grants
 
@@ -81,4 +81,5 @@ async def sync(tx: Tx, config: CommunityConfig, *, at: datetime) -> int:
     for grant_id, resident_id, role in stale.all():
         if Role(role) not in configured_roles.get(resident_id, set()):
             await tx.execute(delete(role_grants).where(role_grants.c.id == grant_id))
+    await shop.sync_products(tx, community_id=community_id, configured=config.products, at=at)
     return int(community_id)

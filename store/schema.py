@@ -283,3 +283,113 @@ audit_log = Table(
     _created(),
     Index("ix_audit_log_community_id", "community_id", "id"),
 )
+
+# --- the points economy: rule items, the points supermarket (revision 0400) -------------------------------
+
+rule_applications = Table(
+    "rule_applications",
+    metadata,
+    _id(),
+    _community(),
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("item_code", String(20), nullable=False),
+    Column("item_name", String(60), nullable=False),
+    Column("category", String(60), nullable=False, server_default=""),
+    Column("points", Integer, nullable=False),  # applied, after caps and the floor: + bonus, - deduction
+    Column("requested", Integer, nullable=False),  # the item's fixed value
+    Column("remark", String(200), nullable=False, server_default=""),
+    Column("period", String(7), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("applied_by", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("reversed_by", Integer, ForeignKey("residents.id"), nullable=True),
+    Column("reversed_at", UTCDateTime(), nullable=True),
+    _created(),
+    CheckConstraint("points <> 0", name="points_not_zero"),
+    Index("ix_rule_applications_resident_year", "resident_id", "year"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    _id(),
+    _community(),
+    Column("code", String(20), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("price", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),  # goods | service | voucher
+    Column("unit", String(10), nullable=False, server_default=""),
+    Column("limit_per_household", Integer, nullable=False, server_default="0"),
+    Column("stock", Integer, nullable=False, server_default="0"),  # cache of the sum of its stock movements
+    Column("active", Boolean, nullable=False, server_default=true()),  # false: no longer in community.toml
+    _created(),
+    UniqueConstraint("community_id", "code", name="uq_products_community_code"),
+    CheckConstraint("stock >= 0", name="stock_not_negative"),
+    CheckConstraint("price > 0", name="price_positive"),
+)
+
+redemptions = Table(
+    "redemptions",
+    metadata,
+    _id(),  # the receipt number 小票号
+    _community(),
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=True),  # at the time
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Integer, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("day", String(10), nullable=False),  # local date of the exchange, YYYY-MM-DD
+    Column("status", String(10), nullable=False),  # held | done | reversed | cancelled
+    Column("cashier_id", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("second_staff_id", Integer, ForeignKey("residents.id"), nullable=True),
+    Column("done_at", UTCDateTime(), nullable=True),
+    Column("reversed_by", Integer, ForeignKey("residents.id"), nullable=True),
+    Column("reversed_at", UTCDateTime(), nullable=True),
+    Column("reverse_reason", String(200), nullable=False, server_default=""),
+    _created(),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("points > 0", name="points_positive"),
+    Index("ix_redemptions_community_day", "community_id", "day"),
+)
+
+# Which ledger entries a redemption or a rule application wrote (a shared pool may debit several members).
+economy_entries = Table(
+    "economy_entries",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("ledger_entries.id"), primary_key=True),
+    Column("redemption_id", Integer, ForeignKey("redemptions.id"), nullable=True),
+    Column("application_id", Integer, ForeignKey("rule_applications.id"), nullable=True),
+    CheckConstraint("(redemption_id IS NULL) <> (application_id IS NULL)", name="one_owner"),
+    Index("ix_economy_entries_redemption_id", "redemption_id"),
+    Index("ix_economy_entries_application_id", "application_id"),
+)
+
+stock_movements = Table(
+    "stock_movements",
+    metadata,
+    _id(),
+    _community(),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
+    Column("delta", Integer, nullable=False),
+    Column("kind", String(12), nullable=False),  # stock_in | redemption | reversal | count
+    Column("stock_after", Integer, nullable=False),
+    Column("redemption_id", Integer, ForeignKey("redemptions.id"), nullable=True),
+    Column("note", String(200), nullable=False, server_default=""),
+    Column("created_by", Integer, ForeignKey("residents.id"), nullable=True),
+    _created(),
+    CheckConstraint("delta <> 0", name="delta_not_zero"),
+    CheckConstraint("stock_after >= 0", name="stock_after_not_negative"),
+    Index("ix_stock_movements_product_id", "product_id", "id"),
+)
+
+shop_days = Table(
+    "shop_days",
+    metadata,
+    _id(),
+    _community(),
+    Column("day", String(10), nullable=False),  # local date, YYYY-MM-DD
+    Column("open", Boolean, nullable=False),  # staff opened the shop on another day, or closed an exchange day
+    Column("set_by", Integer, ForeignKey("residents.id"), nullable=False),
+    _created(),
+    UniqueConstraint("community_id", "day", name="uq_shop_days_community_day"),
+)
