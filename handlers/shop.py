@@ -116,6 +116,10 @@ async def catalog(msg: Incoming, ctx: Context) -> Reply:
     return Reply("\n".join(lines))
 
 
+def _staff(receipt: Receipt) -> str:
+    return receipt.cashier + (f"、{receipt.second_staff}" if receipt.second_staff else "")
+
+
 def _receipt_text(ctx: Context, receipt: Receipt, *, household_pool: bool) -> str:
     t = ctx.t
     lines = [
@@ -137,13 +141,12 @@ def _receipt_text(ctx: Context, receipt: Receipt, *, household_pool: bool) -> st
     if receipt.pool_left is not None:
         key = "shop.receipt_left_household" if household_pool and receipt.household else "shop.receipt_left"
         lines.append(t(key, points=receipt.pool_left))
-    staff = receipt.cashier + (f"、{receipt.second_staff}" if receipt.second_staff else "")
-    lines.append(t("shop.receipt_staff", cashier=staff, at=receipt.done_at or receipt.created_at))
+    lines.append(t("shop.receipt_staff", cashier=_staff(receipt), at=receipt.done_at or receipt.created_at))
     lines.append(t("shop.receipt_undo", number=receipt.id))
     return "\n".join(lines)
 
 
-async def _tell_resident(ctx: Context, receipt: Receipt, key: str, **extra: object) -> None:
+async def _tell_resident(ctx: Context, receipt: Receipt, key: str, *, by: str, **extra: object) -> None:
     await outbox.to_resident(
         ctx.tx,
         community_id=ctx.community.id,
@@ -157,7 +160,7 @@ async def _tell_resident(ctx: Context, receipt: Receipt, key: str, **extra: obje
             quantity=receipt.quantity,
             unit=receipt.unit,
             points=receipt.points,
-            cashier=ctx.me().name,
+            cashier=by,
             **extra,
         ),
     )
@@ -212,7 +215,7 @@ async def redeem(msg: Incoming, ctx: Context) -> Reply:
     await record_action(
         msg, ctx, "redeem", redemption=receipt.id, resident=resident.name, product=item.code, points=receipt.points
     )
-    await _tell_resident(ctx, receipt, "shop.notify_redeemed", left=receipt.pool_left)
+    await _tell_resident(ctx, receipt, "shop.notify_redeemed", by=_staff(receipt), left=receipt.pool_left)
     return Reply(_receipt_text(ctx, receipt, household_pool=_shared(ctx)))
 
 
@@ -242,7 +245,7 @@ async def confirm_redemption(msg: Incoming, ctx: Context) -> Reply:
         at=ctx.now,
     )
     await record_action(msg, ctx, "confirm_redemption", redemption=receipt.id, resident=resident.name)
-    await _tell_resident(ctx, receipt, "shop.notify_redeemed", left=receipt.pool_left)
+    await _tell_resident(ctx, receipt, "shop.notify_redeemed", by=_staff(receipt), left=receipt.pool_left)
     return Reply(_receipt_text(ctx, receipt, household_pool=_shared(ctx)))
 
 
@@ -271,7 +274,7 @@ async def undo_redemption(msg: Incoming, ctx: Context) -> Reply:
     if after.status is Status.CANCELLED:
         return Reply(t("shop.cancelled", number=redemption_id, name=after.name, product=after.product))
     stock = (await shop.product(ctx.tx, after.product_id)).stock
-    await _tell_resident(ctx, after, "shop.notify_undone", reason=reason)
+    await _tell_resident(ctx, after, "shop.notify_undone", by=me.name, reason=reason)
     return Reply(
         t(
             "shop.undone",

@@ -158,11 +158,10 @@ async def find(tx: Tx, *, community_id: int, text: str) -> Product:
         return found[0]
     names = {p.name: p for p in items} | {p.code: p for p in items}
     close = difflib.get_close_matches(text.strip(), list(names), n=3, cutoff=0.4)
-    suggestions = list(dict.fromkeys(names[c].name for c in close)) or [p.name for p in partial[:3]]
-    raise NoSuchProduct(
-        product=text[:30],
-        suggestions="、".join(suggestions) if suggestions else "-",
-    )
+    suggestions = list(dict.fromkeys(names[c].name for c in close))
+    if not suggestions:  # Chinese names are short: a shared character is a fair hint
+        suggestions = [p.name for p in items if set(p.name) & set(text.strip())][:3]
+    raise NoSuchProduct(product=text[:30], suggestions="、".join(suggestions) or "-")
 
 
 async def product(tx: Tx, product_id: int) -> Product:
@@ -378,7 +377,7 @@ async def receipts(tx: Tx, *, community_id: int, day: date) -> list[Receipt]:
     return [await receipt(tx, community_id=community_id, redemption_id=i) for i in list(ids)]
 
 
-async def _redeemed_today(tx: Tx, *, resident: Resident, product_id: int, day: str) -> int:
+async def _redeemed_today(tx: Tx, *, resident: Resident, product_id: int, day: str, besides: int | None) -> int:
     """How many of a product the resident's household (or the resident, without one) took that day."""
     owner = (
         redemptions.c.household_id == resident.household_id
@@ -391,17 +390,29 @@ async def _redeemed_today(tx: Tx, *, resident: Resident, product_id: int, day: s
             redemptions.c.product_id == product_id,
             redemptions.c.day == day,
             redemptions.c.status == Status.DONE.value,
+            redemptions.c.id != (besides or 0),
         )
     )
     return int(value or 0)
 
 
-async def _check(tx: Tx, *, resident: Resident, item: Product, quantity: int, day: str, pool_total: int) -> None:
+async def _check(
+    tx: Tx,
+    *,
+    resident: Resident,
+    item: Product,
+    quantity: int,
+    day: str,
+    pool_total: int,
+    redemption_id: int | None = None,
+) -> None:
     """Refuse, with the reason a cashier can tell the resident, what cannot be redeemed."""
     if item.limit_per_household:
-        taken = await _redeemed_today(tx, resident=resident, product_id=item.id, day=day)
+        taken = await _redeemed_today(tx, resident=resident, product_id=item.id, day=day, besides=redemption_id)
         if taken + quantity > item.limit_per_household:
-            raise LimitReached(product=item.name, limit=item.limit_per_household, taken=taken, unit=item.unit)
+            raise LimitReached(
+                product=item.name, limit=item.limit_per_household, taken=taken, wanted=quantity, unit=item.unit
+            )
     if item.stock < quantity:
         raise OutOfStock(product=item.name, stock=item.stock, wanted=quantity, unit=item.unit)
     if pool_total < item.price * quantity:
@@ -480,7 +491,15 @@ async def _pay(
     """Check, then debit the pool and take the stock, all under the pool's lock; returns what the pool has left."""
     pool = await pools.lock_pool(tx, resident, shared=shared_pool)
     item = await product(tx, item.id)  # the stock as it is now, not as it was when the product was looked up
-    await _check(tx, resident=resident, item=item, quantity=quantity, day=day, pool_total=pool.total)
+    await _check(
+        tx,
+        resident=resident,
+        item=item,
+        quantity=quantity,
+        day=day,
+        pool_total=pool.total,
+        redemption_id=redemption_id,
+    )
     await _move_stock(
         tx,
         community_id=community_id,
