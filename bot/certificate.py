@@ -64,7 +64,7 @@ def _statement(cert: Certificate, t: Translator) -> str:
 
 def _row(line: ServiceLine, t: Translator) -> tuple[str, ...]:
     return (
-        t.date(line.day),
+        line.day.isoformat(),
         line.activity,
         line.place or "-",
         line.content or "-",
@@ -102,7 +102,7 @@ def as_text(cert: Certificate, t: Translator) -> str:
 # --- drawing ----------------------------------------------------------------------------------------------
 
 WIDTH, HEIGHT, MARGIN = 1240, 1754, 100  # A4 at 150 dpi
-COLUMN_SHARES = (0.17, 0.2, 0.16, 0.25, 0.1, 0.12)
+COLUMN_SHARES = (0.15, 0.2, 0.16, 0.23, 0.13, 0.13)
 
 
 def _wrap(text: str, font: object, width: float) -> list[str]:

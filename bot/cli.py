@@ -7,12 +7,15 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.config import DEMO_TRANSCRIPT, SAMPLE_CONFIG, CommunityConfig, ConfigError, Settings, load_community
 from bot.transcript import TranscriptError
+
+if TYPE_CHECKING:
+    from store.db import Database
 
 app = typer.Typer(
     add_completion=False,
@@ -22,6 +25,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema: create or upgrade.")
 app.add_typer(db_app, name="db")
+members_app = typer.Typer(no_args_is_help=True, help="Residents and households.")
+app.add_typer(members_app, name="members")
 
 ConfigOption = Annotated[
     list[Path] | None,
@@ -206,6 +211,237 @@ def db_current(database: DatabaseOption = None) -> None:
             await db.dispose()
 
     typer.echo(f"database: {asyncio.run(main()) or 'empty'}; this version needs: {migrate.head()}")
+
+
+# --- the points economy on paper: exports, certificates, imports -------------------------------------------
+
+
+def _one_community(config: list[Path] | None, database: str | None) -> tuple[Settings, CommunityConfig]:
+    settings = _settings(database, config)
+    configs = _communities(settings)
+    if len(configs) > 1:
+        raise _fail("name one community with --config for this command")
+    return settings, configs[0]
+
+
+async def _open_database(url: str) -> Database:
+    from bot.app import prepare_schema
+    from store.db import Database
+
+    _ensure_sqlite_folder(url)
+    db = Database(url)
+    try:
+        await prepare_schema(db)
+    except ConfigError:
+        await db.dispose()
+        raise
+    return db
+
+
+async def _community_id(db: Database, config: CommunityConfig) -> int:
+    from store import reports
+
+    async with db.snapshot() as tx:
+        found = await reports.community_id_of(tx, config.community.community_key)
+    if found is None:
+        raise ConfigError(
+            f"community {config.community.name!r} is not in this database yet; start the bot once with it"
+        )
+    return found
+
+
+@app.command()
+def export(
+    period: Annotated[str, typer.Option(help="the points period, YYYY-MM (e.g. 2026-11)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the file to write")],
+    format: Annotated[str | None, typer.Option(help="xlsx or csv; default: from the output's suffix")] = None,
+    table: Annotated[str, typer.Option(help="all, services, ledger or summary")] = "all",
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Export a period's service records and ledger (XLSX sheets, or CSV files) for the credit platform."""
+    import re
+
+    from bot import export as exporting
+    from bot.app import rules_of
+    from bot.i18n import Translator
+    from store import reports
+
+    settings, community = _one_community(config, database)
+    kind = (format or output.suffix.lstrip(".") or "xlsx").lower()
+    if kind not in {"xlsx", "csv"}:
+        raise _fail(f"--format must be xlsx or csv, not {kind!r}")
+    tables = {"services": 0, "ledger": 1, "summary": 2}
+    if table != "all" and table not in tables:
+        raise _fail(f"--table must be all, services, ledger or summary, not {table!r}")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise _fail(f"--period must look like 2026-11, not {period!r}")
+    rules = rules_of(community)
+    t = Translator(community.community.language, community.community.tz)
+
+    async def main() -> list[exporting.Sheet]:
+        db = await _open_database(settings.database_url)
+        try:
+            community_id = await _community_id(db, community)
+            bounds = rules.period(period)
+            async with db.snapshot() as tx:
+                return exporting.period_sheets(
+                    services=await reports.service_rows(
+                        tx, community_id=community_id, start=bounds.start, end=bounds.end
+                    ),
+                    entries=await reports.ledger_rows(tx, community_id=community_id, period=period),
+                    summary=await reports.summary_rows(tx, community_id=community_id, period=bounds),
+                    organiser=community.community.name,
+                    t=t,
+                )
+        finally:
+            await db.dispose()
+
+    try:
+        sheets = asyncio.run(main())
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    chosen = sheets if table == "all" else [sheets[tables[table]]]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "xlsx":
+        output.write_bytes(exporting.to_xlsx(chosen))
+        typer.echo(f"{output}: " + "; ".join(f"{sheet.name} {len(sheet.rows)} rows" for sheet in chosen))
+        return
+    for sheet in chosen:
+        key = table if len(chosen) == 1 else next(k for k, i in tables.items() if sheets[i] is sheet)
+        path = output if len(chosen) == 1 else output.with_name(f"{output.stem}-{key}{output.suffix or '.csv'}")
+        path.write_bytes(exporting.to_csv(sheet))
+        typer.echo(f"{path}: {sheet.name} {len(sheet.rows)} rows")
+
+
+@app.command()
+def certificate(
+    name: Annotated[str, typer.Argument(help="the volunteer; 张三(3-2-501) picks among namesakes")],
+    first: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
+    last: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="default: 志愿服务证明-NAME-FROM-TO.pdf")
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option(help="pdf, png or txt; default: from the output's suffix, else pdf")
+    ] = None,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Write a volunteer service certificate 志愿服务证明 for one volunteer and a date range."""
+    from datetime import date
+
+    from bot import certificate as render
+    from bot.errors import DomainError
+    from bot.fonts import INSTALL_HINT, find_cjk_font
+    from bot.i18n import Translator
+    from scheduler.clock import SystemClock
+    from store import reports, residents
+
+    settings, community = _one_community(config, database)
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        raise _fail("--from and --to must be dates like 2026-01-31") from None
+    if end < start:
+        raise _fail("--to must not be before --from")
+    kind = (format or (output.suffix.lstrip(".") if output else "") or "pdf").lower()
+    if kind not in {"pdf", "png", "txt"}:
+        raise _fail(f"--format must be pdf, png or txt, not {kind!r}")
+    font = find_cjk_font()
+    if kind != "txt" and font is None:
+        raise _fail(f"no font that can draw Chinese was found: {INSTALL_HINT}; or use --format txt")
+    tz = community.community.tz
+    t = Translator(community.community.language, tz)
+
+    async def main() -> render.Certificate:
+        db = await _open_database(settings.database_url)
+        try:
+            community_id = await _community_id(db, community)
+            async with db.snapshot() as tx:
+                resident = await residents.find_by_name(tx, community_id=community_id, name=name)
+                return await reports.certificate(
+                    tx,
+                    community_id=community_id,
+                    community_key=community.community.community_key,
+                    organiser=community.community.name,
+                    resident=resident,
+                    first=start,
+                    last=end,
+                    tz=tz,
+                    issued_on=SystemClock().now().astimezone(tz).date(),
+                )
+        finally:
+            await db.dispose()
+
+    try:
+        cert = asyncio.run(main())
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    except DomainError as error:
+        raise _fail(t(error.message_key, **error.params)) from None
+    path = output or Path(f"志愿服务证明-{cert.volunteer}-{start:%Y%m%d}-{end:%Y%m%d}.{kind}")
+    if kind == "txt":
+        path.write_text(render.as_text(cert, t) + "\n", encoding="utf-8")
+    else:
+        assert font is not None
+        path.write_bytes(render.as_pdf(cert, t, font) if kind == "pdf" else render.as_png(cert, t, font))
+    typer.echo(f"{path}: {cert.volunteer}, {len(cert.lines)} services, {render.hours(cert.total_minutes)} hours")
+
+
+@members_app.command("import")
+def members_import(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK) or XLSX with columns 姓名 and 门牌")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would change; write nothing")] = False,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Create residents and households from a spreadsheet: every row, or none if any row is bad."""
+    from bot.tables import TableError, members_from_file
+    from scheduler.clock import SystemClock
+    from store import communities, members
+
+    settings, community = _one_community(config, database)
+    try:
+        rows, problems = members_from_file(file)
+    except TableError as error:
+        raise _fail(str(error)) from None
+    if problems:
+        for problem in problems:
+            typer.echo(f"{file}: {problem}", err=True)
+        raise _fail(f"{file}: {len(problems)} bad rows; nothing was imported")
+    people = [members.Person(line, name, household) for line, name, household in rows]
+
+    async def main() -> members.Plan:
+        db = await _open_database(settings.database_url)
+        try:
+            now = SystemClock().now()
+            async with db.transaction() as tx:
+                community_id = await communities.sync(tx, community, at=now)
+                plan = await members.plan(tx, community_id=community_id, people=people)
+                if not dry_run:
+                    await members.apply(tx, community_id=community_id, plan=plan, at=now)
+            return plan
+        finally:
+            await db.dispose()
+
+    try:
+        plan = asyncio.run(main())
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    for person in plan.new:
+        typer.echo(f"line {person.line}: new resident {person.name} ({person.household or '-'})")
+    for household in plan.new_households:
+        typer.echo(f"new household {household}")
+    for person, labels in plan.namesakes:
+        typer.echo(
+            f"line {person.line}: note: {person.name} also lives in {', '.join(labels)} (a namesake, or a move?)"
+        )
+    verb = "would create" if dry_run else "created"
+    typer.echo(
+        f"{verb} {len(plan.new)} residents and {len(plan.new_households)} households; "
+        f"{len(plan.unchanged)} already there" + (" (dry run: nothing written)" if dry_run else "")
+    )
 
 
 def main() -> None:

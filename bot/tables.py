@@ -139,3 +139,36 @@ def rule_items_from_file(path: Path) -> list[dict[str, Any]]:
             )
             raise ConfigError(f"{path}: line {row.line}: {problems}") from None
     return items
+
+
+MEMBER_COLUMNS: Mapping[str, Sequence[str]] = {
+    "name": ("姓名", "名字"),
+    "household": ("门牌", "门牌号", "户号", "住址", "house"),
+}
+
+
+def members_from_file(path: Path) -> tuple[list[tuple[int, str, str]], list[str]]:
+    """(line, name, household) of every row, and the problems found, each naming its line."""
+    from bot.parse import clean_name
+
+    rows = read_table(path, MEMBER_COLUMNS, required=("name", "household"))
+    people: list[tuple[int, str, str]] = []
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        name = clean_name(row.values["name"], limit=200)
+        household = clean_name(row.values["household"], limit=200)
+        if not name:
+            problems.append(f"line {row.line}: the name is empty")
+        elif len(name) > 30:
+            problems.append(f"line {row.line}: the name is longer than 30 characters")
+        elif len(household) > 30:
+            problems.append(f"line {row.line}: the household is longer than 30 characters")
+        elif (name, household) in seen:
+            problems.append(
+                f"line {row.line}: {name} ({household or '-'}) is listed twice (also line {seen[name, household]})"
+            )
+        else:
+            seen[name, household] = row.line
+            people.append((row.line, name, household))
+    return people, problems
