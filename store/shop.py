@@ -234,7 +234,7 @@ async def _move_stock(
     return int(stock_after)
 
 
-async def stock_in(tx: Tx, *, community_id: int, item: Product, quantity: int, by: int, at: datetime) -> int:
+async def stock_in(tx: Tx, *, community_id: int, item: Product, quantity: int, by: int | None, at: datetime) -> int:
     """入库: add to the stock; returns the new stock."""
     return await _move_stock(
         tx, community_id=community_id, item=item, delta=quantity, kind=Movement.STOCK_IN, by=by, at=at
@@ -543,6 +543,9 @@ async def redeem(
     at: datetime,
 ) -> Receipt:
     """Redeem at once: the receipt, or a DomainError saying why not (limit, stock, points)."""
+    # The pool's lock comes first: on PostgreSQL the insert below takes a key-share lock on the household's
+    # row, and two redemptions holding that while waiting for the pool's lock would deadlock.
+    await pools.lock_pool(tx, resident, shared=shared_pool)
     redemption_id = await _insert(tx, community_id, resident, item, quantity, day, Status.DONE, cashier_id, at)
     await tx.execute(update(redemptions).where(redemptions.c.id == redemption_id).values(done_at=at))
     left = await _pay(
