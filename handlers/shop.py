@@ -30,7 +30,7 @@ MAX_STOCK = 100_000
 
 _CHINESE_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _UNITS = "个件瓶张份袋包盒桶支次斤箱"
-_LOOKS_LIKE_AMOUNT = re.compile(rf"^[+\-−]?[\d.,]+[{_UNITS}]?$|^[{''.join(_CHINESE_NUMBERS)}零][{_UNITS}]?$")
+_LOOKS_LIKE_AMOUNT = re.compile(rf"^[+\-−]?[\d.,]+[{_UNITS}]?$|^[{''.join(_CHINESE_NUMBERS)}零百千万]+[{_UNITS}]?$")
 
 
 def looks_like_amount(text: str) -> bool:

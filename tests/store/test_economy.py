@@ -140,7 +140,13 @@ async def test_split_redemption_and_its_reversal(db: Database) -> None:
     with pytest.raises(shop.RedemptionNotDone):
         async with db.transaction() as tx:
             await shop.reverse(
-                tx, community_id=community_id, redemption_id=receipt.id, reason="再来", period="2027-01", by=cashier, at=AT
+                tx,
+                community_id=community_id,
+                redemption_id=receipt.id,
+                reason="再来",
+                period="2027-01",
+                by=cashier,
+                at=AT,
             )
     async with db.snapshot() as tx:
         assert await ledger.balance(tx, a) == 4 and await ledger.balance(tx, b) == 30
@@ -177,11 +183,15 @@ async def test_limit_per_household_counts_what_was_not_undone(db: Database) -> N
     with pytest.raises(shop.LimitReached):
         await redeem(db, community_id, b, cashier)
     async with db.transaction() as tx:
-        await shop.reverse(tx, community_id=community_id, redemption_id=first.id, reason="x", period="2027-01", by=cashier, at=AT)
+        await shop.reverse(
+            tx, community_id=community_id, redemption_id=first.id, reason="x", period="2027-01", by=cashier, at=AT
+        )
     assert (await redeem(db, community_id, b, cashier, quantity=2)).quantity == 2
 
 
-async def apply(db: Database, community_id: int, resident_id: int, item: RuleItem, **kw: object) -> rule_items.Application:
+async def apply(
+    db: Database, community_id: int, resident_id: int, item: RuleItem, **kw: object
+) -> rule_items.Application:
     async with db.transaction() as tx:
         return await rule_items.apply(
             tx,
@@ -206,7 +216,9 @@ async def test_item_cap_per_period_gives_what_is_left_then_refuses(db: Database)
     with pytest.raises(rule_items.CapReached):
         await apply(db, community_id, a, item, by=staff)
     async with db.transaction() as tx:
-        await rule_items.revoke(tx, community_id=community_id, application_id=1, reason="错", period="2027-01", by=staff, at=AT)
+        await rule_items.revoke(
+            tx, community_id=community_id, application_id=1, reason="错", period="2027-01", by=staff, at=AT
+        )
     assert (await apply(db, community_id, a, item, by=staff)).points == 2
     next_month = datetime(2027, 1, 26, 1, 0, tzinfo=UTC)
     assert (await apply(db, community_id, a, item, by=staff, at=next_month)).points == 2
@@ -309,7 +321,9 @@ async def test_a_deduction_never_reduces_certified_hours(db: Database) -> None:
         return cert.total_minutes
 
     assert await hours() == 150
-    await apply(db, community_id, a, RuleItem(code="D01", name="乱停车", points=-5), by=staff, category=RuleCategory(name="x"))
+    await apply(
+        db, community_id, a, RuleItem(code="D01", name="乱停车", points=-5), by=staff, category=RuleCategory(name="x")
+    )
     assert await hours() == 150
     async with db.snapshot() as tx:
         assert await ledger.balance(tx, a) == 0
