@@ -396,51 +396,36 @@ async def _redeemed_today(tx: Tx, *, resident: Resident, product_id: int, day: s
     return int(value or 0)
 
 
-async def _check(
+async def _checked(
     tx: Tx,
     *,
     resident: Resident,
-    item: Product,
+    product_id: int,
     quantity: int,
     day: str,
-    pool_total: int,
-    redemption_id: int | None = None,
-) -> None:
-    """Refuse, with the reason a cashier can tell the resident, what cannot be redeemed."""
+    shared_pool: bool,
+    besides: int | None = None,
+) -> tuple[pools.Pool, Product]:
+    """Lock the pool and the product, then refuse what cannot be redeemed, with the reason to tell the resident.
+
+    Every check comes before anything is written, so a refused redemption leaves no gap in the receipt
+    numbers (PostgreSQL does not give back a sequence number when a transaction rolls back).
+    """
+    pool = await pools.lock_pool(tx, resident, shared=shared_pool)
+    item = _product((await tx.execute(tx.lock(select(*_PRODUCT).where(products.c.id == product_id)))).one())
     if item.limit_per_household:
-        taken = await _redeemed_today(tx, resident=resident, product_id=item.id, day=day, besides=redemption_id)
+        taken = await _redeemed_today(tx, resident=resident, product_id=item.id, day=day, besides=besides)
         if taken + quantity > item.limit_per_household:
             raise LimitReached(
                 product=item.name, limit=item.limit_per_household, taken=taken, wanted=quantity, unit=item.unit
             )
     if item.stock < quantity:
         raise OutOfStock(product=item.name, stock=item.stock, wanted=quantity, unit=item.unit)
-    if pool_total < item.price * quantity:
+    if pool.total < item.price * quantity:
         raise NotEnoughPoints(
-            name=resident.name,
-            balance=pool_total,
-            product=item.name,
-            quantity=quantity,
-            price=item.price * quantity,
+            name=resident.name, balance=pool.total, product=item.name, quantity=quantity, price=item.price * quantity
         )
-
-
-async def hold(
-    tx: Tx,
-    *,
-    community_id: int,
-    resident: Resident,
-    item: Product,
-    quantity: int,
-    day: date,
-    shared_pool: bool,
-    cashier_id: int,
-    at: datetime,
-) -> int:
-    """A redemption waiting for a second staff member (the cashier's own household); checked, not paid."""
-    pool = await pools.lock_pool(tx, resident, shared=shared_pool)
-    await _check(tx, resident=resident, item=item, quantity=quantity, day=day.isoformat(), pool_total=pool.total)
-    return await _insert(tx, community_id, resident, item, quantity, day, Status.HELD, cashier_id, at)
+    return pool, item
 
 
 async def _insert(
@@ -467,6 +452,7 @@ async def _insert(
             day=day.isoformat(),
             status=status.value,
             cashier_id=cashier_id,
+            done_at=at if status is Status.DONE else None,
             created_at=at,
         )
         .returning(redemptions.c.id)
@@ -480,26 +466,14 @@ async def _pay(
     community_id: int,
     redemption_id: int,
     resident: Resident,
+    pool: pools.Pool,
     item: Product,
     quantity: int,
-    day: str,
-    shared_pool: bool,
     period: str,
     by: int,
     at: datetime,
 ) -> int:
-    """Check, then debit the pool and take the stock, all under the pool's lock; returns what the pool has left."""
-    pool = await pools.lock_pool(tx, resident, shared=shared_pool)
-    item = await product(tx, item.id)  # the stock as it is now, not as it was when the product was looked up
-    await _check(
-        tx,
-        resident=resident,
-        item=item,
-        quantity=quantity,
-        day=day,
-        pool_total=pool.total,
-        redemption_id=redemption_id,
-    )
+    """Take the stock and debit the pool (both checked and locked); returns what the pool has left."""
     await _move_stock(
         tx,
         community_id=community_id,
@@ -529,6 +503,25 @@ async def _pay(
     return pool.total - item.price * quantity
 
 
+async def hold(
+    tx: Tx,
+    *,
+    community_id: int,
+    resident: Resident,
+    item: Product,
+    quantity: int,
+    day: date,
+    shared_pool: bool,
+    cashier_id: int,
+    at: datetime,
+) -> int:
+    """A redemption waiting for a second staff member (the cashier's own household): checked, not paid."""
+    _, item = await _checked(
+        tx, resident=resident, product_id=item.id, quantity=quantity, day=day.isoformat(), shared_pool=shared_pool
+    )
+    return await _insert(tx, community_id, resident, item, quantity, day, Status.HELD, cashier_id, at)
+
+
 async def redeem(
     tx: Tx,
     *,
@@ -543,20 +536,18 @@ async def redeem(
     at: datetime,
 ) -> Receipt:
     """Redeem at once: the receipt, or a DomainError saying why not (limit, stock, points)."""
-    # The pool's lock comes first: on PostgreSQL the insert below takes a key-share lock on the household's
-    # row, and two redemptions holding that while waiting for the pool's lock would deadlock.
-    await pools.lock_pool(tx, resident, shared=shared_pool)
+    pool, item = await _checked(
+        tx, resident=resident, product_id=item.id, quantity=quantity, day=day.isoformat(), shared_pool=shared_pool
+    )
     redemption_id = await _insert(tx, community_id, resident, item, quantity, day, Status.DONE, cashier_id, at)
-    await tx.execute(update(redemptions).where(redemptions.c.id == redemption_id).values(done_at=at))
     left = await _pay(
         tx,
         community_id=community_id,
         redemption_id=redemption_id,
         resident=resident,
+        pool=pool,
         item=item,
         quantity=quantity,
-        day=day.isoformat(),
-        shared_pool=shared_pool,
         period=period,
         by=cashier_id,
         at=at,
@@ -577,6 +568,15 @@ async def confirm(
 ) -> Receipt:
     """A second staff member confirms a held redemption: now it is paid and the stock taken."""
     held = await receipt(tx, community_id=community_id, redemption_id=redemption_id)
+    pool, item = await _checked(
+        tx,
+        resident=resident,
+        product_id=held.product_id,
+        quantity=held.quantity,
+        day=held.day,
+        shared_pool=shared_pool,
+        besides=redemption_id,
+    )
     changed = await tx.execute(
         update(redemptions)
         .where(redemptions.c.id == redemption_id, redemptions.c.status == Status.HELD.value)
@@ -584,16 +584,14 @@ async def confirm(
     )
     if changed.rowcount != 1:
         raise RedemptionNotDone(number=redemption_id, status=Phrase(f"shop.status.{held.status.value}"))
-    item_id = await tx.scalar(select(redemptions.c.product_id).where(redemptions.c.id == redemption_id))
     left = await _pay(
         tx,
         community_id=community_id,
         redemption_id=redemption_id,
         resident=resident,
-        item=await product(tx, int(item_id)),
+        pool=pool,
+        item=item,
         quantity=held.quantity,
-        day=held.day,
-        shared_pool=shared_pool,
         period=period,
         by=held.cashier_id,
         at=at,
@@ -624,11 +622,10 @@ async def reverse(
         ).scalars()
         for entry_id in list(entry_ids):
             await ledger.reverse(tx, entry_id=entry_id, reason=reason, period=period, created_by=by, at=at)
-        item_id = await tx.scalar(select(redemptions.c.product_id).where(redemptions.c.id == redemption_id))
         await _move_stock(
             tx,
             community_id=community_id,
-            item=await product(tx, int(item_id)),
+            item=await product(tx, before.product_id),
             delta=before.quantity,
             kind=Movement.REVERSAL,
             by=by,
