@@ -130,9 +130,15 @@ async def _apply(msg: Incoming, ctx: Context, *, bonus: bool) -> Reply:
         at=ctx.now,
     )
     await record_action(
-        msg, ctx, "bonus" if bonus else "deduction", application=applied.id, resident=resident.name,
-        item=item.code, points=applied.points, remark=remark,
-    )  # fmt: skip
+        msg,
+        ctx,
+        "bonus" if bonus else "deduction",
+        application=applied.id,
+        resident=resident.name,
+        item=item.code,
+        points=applied.points,
+        remark=remark,
+    )
     balance = await ledger.balance(ctx.tx, resident.id)
     what = f"{item.code} {item.name}" + (f"（{remark}）" if remark else "")
     lines = [

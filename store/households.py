@@ -8,18 +8,18 @@ debiting the same household queue one behind the other and the second sees what 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from bot.errors import DomainError
 from store import ledger, residents
 from store.db import Tx
 from store.ledger import Entry, EntryKind
 from store.residents import Resident
-from store.schema import balances, households
+from store.schema import balances, economy_entries, households
 from store.schema import residents as residents_table
 
 
@@ -89,27 +89,44 @@ async def debit(
     *,
     community_id: int,
     kind: EntryKind,
-    reason: Callable[[Member], str],
+    reason: str,
+    named: Resident,
     period: str,
     created_by: int | None,
     at: datetime,
+    redemption_id: int | None = None,
+    application_id: int | None = None,
 ) -> list[Entry]:
-    """Debit `amount` (> 0) from the pool, one ledger entry per member drawn on."""
-    by_id = {m.resident_id: m for m in pool.members}
-    return [
+    """Debit `amount` (> 0) from the pool, one ledger entry per member drawn on, each linked to what it paid for.
+
+    Entries of other members than the named one say whose debit they paid: `洗洁精 ×2 #5（张三）`.
+    """
+    entries = [
         await ledger.post(
             tx,
             community_id=community_id,
             resident_id=resident_id,
             points=-points,
             kind=kind,
-            reason=reason(by_id[resident_id]),
+            reason=reason if resident_id == named.id else f"{reason}（{named.name}）",
             period=period,
             created_by=created_by,
             at=at,
         )
         for resident_id, points in split(pool.members, amount)
     ]
+    await link(tx, entries, redemption_id=redemption_id, application_id=application_id)
+    return entries
+
+
+async def link(
+    tx: Tx, entries: Sequence[Entry], *, redemption_id: int | None = None, application_id: int | None = None
+) -> None:
+    """Remember which redemption or rule application the entries were written for."""
+    await tx.execute(
+        insert(economy_entries),
+        [{"entry_id": e.id, "redemption_id": redemption_id, "application_id": application_id} for e in entries],
+    )
 
 
 class SameHousehold(DomainError):

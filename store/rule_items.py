@@ -159,19 +159,19 @@ async def apply(
     )
     reason = f"{item.code} {item.name}" + (f"：{remark}" if remark else "")
     if item.is_bonus:
-        entries = [
-            await ledger.post(
-                tx,
-                community_id=community_id,
-                resident_id=resident.id,
-                points=points,
-                kind=EntryKind.BONUS,
-                reason=reason,
-                period=period,
-                created_by=by,
-                at=at,
-            )
-        ]
+        entry = await ledger.post(
+            tx,
+            community_id=community_id,
+            resident_id=resident.id,
+            points=points,
+            kind=EntryKind.BONUS,
+            reason=reason,
+            period=period,
+            created_by=by,
+            at=at,
+        )
+        await households.link(tx, [entry], application_id=application_id)
+        entries = [entry]
     else:
         entries = await households.debit(
             tx,
@@ -179,15 +179,13 @@ async def apply(
             amount,
             community_id=community_id,
             kind=EntryKind.DEDUCTION,
-            reason=lambda m: reason if m.resident_id == resident.id else f"{reason}（{resident.name}）",
+            reason=reason,
+            named=resident,
             period=period,
             created_by=by,
             at=at,
+            application_id=application_id,
         )
-    await tx.execute(
-        insert(economy_entries),
-        [{"entry_id": e.id, "application_id": application_id, "redemption_id": None} for e in entries],
-    )
     return Application(
         application_id,
         resident.id,

@@ -484,21 +484,18 @@ async def _pay(
         at=at,
         redemption_id=redemption_id,
     )
-    reason = f"{item.name} ×{quantity} #{redemption_id}"
-    entries = await pools.debit(
+    await pools.debit(
         tx,
         pool,
         item.price * quantity,
         community_id=community_id,
         kind=EntryKind.REDEMPTION,
-        reason=lambda m: reason if m.resident_id == resident.id else f"{reason}（{resident.name}）",
+        reason=f"{item.name} ×{quantity} #{redemption_id}",
+        named=resident,
         period=period,
         created_by=by,
         at=at,
-    )
-    await tx.execute(
-        insert(economy_entries),
-        [{"entry_id": e.id, "redemption_id": redemption_id, "application_id": None} for e in entries],
+        redemption_id=redemption_id,
     )
     return pool.total - item.price * quantity
 
