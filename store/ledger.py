@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 
 from bot.errors import DomainError, InsufficientPoints
 from store.db import Tx
@@ -135,11 +135,28 @@ async def household_balance(tx: Tx, household_id: int) -> int:
     return int(value or 0)
 
 
+reversed_entry = ledger_entries.alias("reversed_entry")
+
+# What a period's points count: what was earned or deducted for conduct, not what was spent in the shop.
+EARNING_KINDS = frozenset({EntryKind.SERVICE, EntryKind.BONUS, EntryKind.DEDUCTION, EntryKind.ADJUSTMENT})
+
+
+def earned_points() -> ColumnElement[bool]:
+    """A condition on `ledger_entries` (joined as `reversed_entry` to what it reverses) for earned points:
+    earning entries, and reversals of earning entries. Spending and its reversals are left out."""
+    kinds = [k.value for k in EARNING_KINDS]
+    return or_(
+        ledger_entries.c.kind.in_(kinds),
+        and_(ledger_entries.c.kind == EntryKind.REVERSAL.value, reversed_entry.c.kind.in_(kinds)),
+    )
+
+
 async def period_points(tx: Tx, *, resident_id: int, period: str) -> int:
+    """Points earned in a period (service, bonus and deduction items, and their corrections)."""
     value = await tx.scalar(
-        select(func.coalesce(func.sum(ledger_entries.c.points), 0)).where(
-            ledger_entries.c.resident_id == resident_id, ledger_entries.c.period == period
-        )
+        select(func.coalesce(func.sum(ledger_entries.c.points), 0))
+        .select_from(ledger_entries.outerjoin(reversed_entry, reversed_entry.c.id == ledger_entries.c.reverses_id))
+        .where(ledger_entries.c.resident_id == resident_id, ledger_entries.c.period == period, earned_points())
     )
     return int(value or 0)
 

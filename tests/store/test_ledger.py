@@ -155,3 +155,38 @@ async def test_cache_equals_sum_after_any_sequence(database_url: str, moves: lis
                 assert await ledger.balance(tx, person) >= 0
     finally:
         await db.dispose()
+
+
+async def test_period_points_count_earnings_not_spending(db: Database) -> None:
+    """A period's points are what was earned or deducted; spending in the shop and its refund do not count."""
+    community_id, (a, _) = await make_people(db)
+    await post(db, community_id, a, 10)
+    await post(db, community_id, a, -2)  # a deduction item
+    async with db.transaction() as tx:
+        spent = await ledger.post(
+            tx,
+            community_id=community_id,
+            resident_id=a,
+            points=-5,
+            kind=EntryKind.REDEMPTION,
+            reason="洗洁精",
+            period="2026-11",
+            created_by=None,
+            at=AT,
+        )
+        await ledger.reverse(tx, entry_id=spent.id, reason="退货", period="2026-11", created_by=None, at=AT)
+        spent_again = await ledger.post(
+            tx,
+            community_id=community_id,
+            resident_id=a,
+            points=-3,
+            kind=EntryKind.REDEMPTION,
+            reason="卫生纸",
+            period="2026-11",
+            created_by=None,
+            at=AT,
+        )
+    async with db.snapshot() as tx:
+        assert await ledger.period_points(tx, resident_id=a, period="2026-11") == 8
+        assert await ledger.balance(tx, a) == 5
+    assert spent_again.points == -3
