@@ -43,12 +43,13 @@ class Limiter:
             wait = max(wait, self._chat_next.get(chat_id, 0.0) - now)
         return wait
 
-    def take(self, chat_id: str, now: float) -> None:
-        self._overall_next = now + self.limits.overall_interval
+    def take(self, chat_id: str, now: float, count: int = 1) -> None:
+        """Use the next slot; `count` > 1 reserves the time of that many messages sent back to back."""
+        self._overall_next = now + self.limits.overall_interval * count
         if now >= self._chat_next.get(chat_id, 0.0):
             self._chat_burst[chat_id] = 0
-        self._chat_burst[chat_id] = self._chat_burst.get(chat_id, 0) + 1
-        self._chat_next[chat_id] = now + self.limits.per_chat_interval
+        self._chat_burst[chat_id] = self._chat_burst.get(chat_id, 0) + count
+        self._chat_next[chat_id] = now + self.limits.per_chat_interval * count
 
 
 class Sender:
@@ -73,14 +74,15 @@ class Sender:
     def wake(self) -> None:
         self._wake.set()
 
-    async def _pace(self, platform: str, chat_id: str) -> None:
+    async def _pace(self, message: Outgoing) -> None:
+        """Wait for the message's turn. A picture after the text is a second message on the platform."""
         if not self.paced:
             return
-        limiter = self.limiters[platform]
+        limiter = self.limiters[message.chat.platform]
         loop = asyncio.get_running_loop()
-        while (wait := limiter.delay(chat_id, loop.time())) > 0:  # noqa: ASYNC110  # waiting for time to pass, not for an event
+        while (wait := limiter.delay(message.chat.id, loop.time())) > 0:  # noqa: ASYNC110  # waiting for time to pass, not for an event
             await asyncio.sleep(wait)
-        limiter.take(chat_id, loop.time())
+        limiter.take(message.chat.id, loop.time(), count=2 if message.image is not None else 1)
 
     async def send_now(self, messages: Iterable[Outgoing]) -> None:
         """Send direct replies in order. A reply that cannot be sent is logged, never raised."""
@@ -90,7 +92,7 @@ class Sender:
                 log.error("no transport for platform %s; reply dropped", message.chat.platform)
                 continue
             for attempt in range(3):
-                await self._pace(message.chat.platform, message.chat.id)
+                await self._pace(message)
                 try:
                     await transport.send(message)
                     break
@@ -107,7 +109,7 @@ class Sender:
             items = await outbox.due(tx, now=self.clock.now(), platforms=self.transports)
         for item in items:
             message = item.message
-            await self._pace(message.chat.platform, message.chat.id)
+            await self._pace(message)
             async with self.db.transaction() as tx:
                 if not await outbox.claim(tx, item_id=item.id, by=self.name, now=self.clock.now()):
                     continue  # another sender has it

@@ -17,6 +17,7 @@ from bot.i18n import Translator
 from bot.messages import ChatKind, ChatRef, Incoming, Outgoing, Reply
 from bot.parse import MAX_INPUT_CHARS, Parsed, parse
 from bot.ports import Transport
+from handlers import binding
 from store import groups, inbox, residents
 from store.db import Database, Tx
 from store.groups import Group
@@ -114,13 +115,16 @@ class Dispatcher:
             return []
         except DomainError as error:
             # The handler's changes are rolled back; remember the message so a redelivery stays silent.
+            t = scope.community.t if scope and scope.community else self.fallback_t
+            reply = Reply(self._explain(t, error, spec))
             async with self.db.transaction() as tx:
                 if not await inbox.mark_handled(
                     tx, platform=msg.platform, chat_id=msg.chat.id, message_id=msg.message_id, at=msg.sent_at
                 ):
                     return []
-            t = scope.community.t if scope and scope.community else self.fallback_t
-            reply = Reply(self._explain(t, error, spec))
+                if isinstance(error, NotBound) and scope and scope.community and self._ids_may_change(msg.platform):
+                    reply = await binding.unbound_account(tx, msg, scope.community) or reply
+                    tx.after_commit.append(self.on_commit)
         if parsed.truncated:
             t = scope.community.t if scope and scope.community else self.fallback_t
             reply = Reply(
@@ -189,6 +193,10 @@ class Dispatcher:
         else:
             text = t("errors.unknown_command", word=parsed.word)
         return await self._render(msg, Reply(text))
+
+    def _ids_may_change(self, platform: str) -> bool:
+        """Whether the platform may give a person a new id (WeChat after the bot's WeChat logs in again)."""
+        return bool(getattr(self.transports.get(platform), "ids_may_change", False))
 
     def _explain(self, t: Translator, error: DomainError, spec: Command) -> str:
         if isinstance(error, UsageError):

@@ -28,6 +28,11 @@ class SendError(Exception):
 
 
 class Transport(Protocol):
+    """A chat platform. Optional attributes the core reads when present: `bot_names` (more names people
+    @mention the bot by) and `ids_may_change` (True on WeChat: a person's id may change when the bot's
+    account logs in again, so an unbound account that carries a bound resident's name is offered to staff
+    as that resident's new account)."""
+
     platform: str
     limits: RateLimits
 

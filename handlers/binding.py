@@ -1,14 +1,19 @@
-"""绑定 / 绑定申请 / 确认绑定: a person asks to be linked to a resident; an admin confirms."""
+"""绑定 / 绑定申请 / 确认绑定: a person asks to be linked to a resident; an admin confirms.
+
+On platforms whose ids can change (WeChat), an unbound account that carries a bound resident's name gets a
+request that moves the binding, which an admin confirms like any other (`unbound_account`).
+"""
 
 from __future__ import annotations
 
-from bot.commands import Context, command
+from bot.commands import Community, Context, command
 from bot.errors import UsageError
 from bot.messages import Incoming, Reply
 from bot.parse import clean_name
 from bot.roles import Role
 from handlers.common import household_text, number, record_action
 from store import binding, outbox
+from store.db import Tx
 
 ADMINS = {Role.ADMIN}
 
@@ -67,6 +72,7 @@ async def requests(msg: Incoming, ctx: Context) -> Reply:
             account=r.display_name or r.external_id,
             at=r.created_at,
         )
+        + (t("rebind.pending_note") if r.replaces_account_id is not None else "")
         for r in waiting[:30]
     ]
     return Reply("\n".join(lines))
@@ -89,6 +95,7 @@ async def confirm(msg: Incoming, ctx: Context) -> Reply:
         resident=done.name,
         platform=done.platform,
         account=done.external_id,
+        replaced=done.replaced,
     )
     household = household_text(ctx, done.household)
     await outbox.to_resident(
@@ -100,4 +107,43 @@ async def confirm(msg: Incoming, ctx: Context) -> Reply:
         text=t("binding.welcome", name=done.name, household=household),
     )
     new = t("binding.new_resident") if done.created_resident else ""
+    if done.replaced is not None:
+        new = t("rebind.old_unlinked")
     return Reply(t("binding.confirmed", name=done.name, household=household, new=new).strip())
+
+
+async def unbound_account(tx: Tx, msg: Incoming, community: Community) -> Reply | None:
+    """What an unbound account hears when its id may have changed; None when no bound resident matches.
+
+    Staff are asked (once) to confirm moving the binding; the person is told it is being checked, without
+    learning whom their name matched.
+    """
+    t = community.t
+    display_name = clean_name(msg.sender.name, limit=60)
+    proposal = await binding.propose_rebind(
+        tx,
+        community_id=community.id,
+        platform=msg.platform,
+        external_id=msg.sender.id,
+        display_name=display_name,
+        at=msg.sent_at,
+    )
+    if proposal is None:
+        return None
+    if not proposal.new:
+        return Reply(t("rebind.waiting", number=proposal.request_id))
+    await outbox.to_role(
+        tx,
+        community_id=community.id,
+        role=Role.ADMIN,
+        kind="notify",
+        at=msg.sent_at,
+        text=t(
+            "rebind.notify_staff",
+            number=proposal.request_id,
+            account=display_name,
+            name=proposal.name,
+            household=proposal.household or t("binding.no_household"),
+        ),
+    )
+    return Reply(t("rebind.requested", number=proposal.request_id))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 
 from bot.errors import BindingProblem
 from store import residents
 from store.db import Tx
-from store.schema import accounts, binding_requests
+from store.schema import accounts, binding_requests, households
+from store.schema import residents as residents_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class Request:
     name: str
     household: str
     created_at: datetime
+    replaces_account_id: int | None  # set: confirming moves the resident's binding from that account
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,17 @@ class Confirmed:
     platform: str
     external_id: str
     created_resident: bool
+    replaced: str | None = None  # the external id of the account that was unbound
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A request to move a resident's binding to a new account, waiting for staff."""
+
+    request_id: int
+    name: str
+    household: str
+    new: bool  # False: proposed before, staff were told then
 
 
 async def request(
@@ -82,6 +95,7 @@ _COLUMNS = (
     binding_requests.c.name,
     binding_requests.c.household_label,
     binding_requests.c.created_at,
+    binding_requests.c.replaces_account_id,
 )
 
 
@@ -119,12 +133,85 @@ async def confirm(tx: Tx, *, community_id: int, request_id: int, by: int, at: da
         resident_id = await residents.create_resident(
             tx, community_id=community_id, name=req.name, household=req.household, at=at
         )
-    elif await residents.account_of(tx, resident_id=resident_id, platform=req.platform) is not None:
-        raise BindingProblem("binding.resident_taken", name=req.name)
+    replaced: str | None = None
+    if resident_id is not None:
+        current = (
+            await tx.execute(
+                select(accounts.c.id, accounts.c.external_id).where(
+                    accounts.c.resident_id == resident_id, accounts.c.platform == req.platform
+                )
+            )
+        ).first()
+        if current is not None:
+            if current.id != req.replaces_account_id:
+                raise BindingProblem("binding.resident_taken", name=req.name)
+            await tx.execute(
+                update(accounts)
+                .where(accounts.c.id == current.id)
+                .values(resident_id=None, bound_at=None, bound_by=None)
+            )
+            replaced = current.external_id
     await residents.bind_account(tx, account_id=req.account_id, resident_id=resident_id, by=by, at=at)
     await tx.execute(
         update(binding_requests)
         .where(binding_requests.c.id == request_id)
         .values(status="confirmed", resident_id=resident_id, decided_by=by, decided_at=at)
     )
-    return Confirmed(resident_id, req.name, req.household, req.platform, req.external_id, created)
+    return Confirmed(resident_id, req.name, req.household, req.platform, req.external_id, created, replaced)
+
+
+async def propose_rebind(
+    tx: Tx, *, community_id: int, platform: str, external_id: str, display_name: str, at: datetime
+) -> Proposal | None:
+    """For an unbound account on a platform whose ids can change (WeChat after a new login): when exactly
+    one resident bound on that platform has this display name (on their account, or as their own name),
+    file a request that moves their binding here. Staff confirm it; a name alone never binds anyone.
+    """
+    if not display_name:
+        return None
+    account_id = await residents.ensure_account(
+        tx, platform=platform, external_id=external_id, display_name=display_name, at=at
+    )
+    waiting = (
+        await tx.execute(
+            select(binding_requests.c.id, binding_requests.c.name, binding_requests.c.household_label).where(
+                binding_requests.c.account_id == account_id,
+                binding_requests.c.status == "pending",
+                binding_requests.c.replaces_account_id.is_not(None),
+            )
+        )
+    ).first()
+    if waiting is not None:
+        return Proposal(waiting.id, waiting.name, waiting.household_label, new=False)
+    candidates = (
+        await tx.execute(
+            select(accounts.c.id, residents_table.c.name, households.c.label)
+            .join(residents_table, residents_table.c.id == accounts.c.resident_id)
+            .outerjoin(households, households.c.id == residents_table.c.household_id)
+            .where(
+                accounts.c.platform == platform,
+                accounts.c.id != account_id,
+                residents_table.c.community_id == community_id,
+                residents_table.c.active,
+                or_(accounts.c.display_name == display_name, residents_table.c.name == display_name),
+            )
+            .limit(2)
+        )
+    ).all()
+    if len(candidates) != 1:
+        return None  # nobody, or namesakes: the person binds the usual way
+    old_account_id, name, household = candidates[0]
+    request_id: int = await tx.scalar(
+        insert(binding_requests)
+        .values(
+            community_id=community_id,
+            account_id=account_id,
+            name=name,
+            household_label=household or "",
+            status="pending",
+            replaces_account_id=old_account_id,
+            created_at=at,
+        )
+        .returning(binding_requests.c.id)
+    )
+    return Proposal(request_id, name, household or "", new=True)

@@ -148,6 +148,8 @@ binding_requests = Table(
     Column("decided_by", Integer, ForeignKey("residents.id"), nullable=True),
     Column("decided_at", UTCDateTime(), nullable=True),
     _created(),
+    # Set when the request moves a binding: the person's old account (a WeChat id that changed) is unbound.
+    Column("replaces_account_id", Integer, ForeignKey("accounts.id"), nullable=True),
     Index("ix_binding_requests_community_status", "community_id", "status"),
 )
 
