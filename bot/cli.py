@@ -73,7 +73,7 @@ def _ensure_sqlite_folder(url: str) -> None:
 def run(
     config: ConfigOption = None,
     database: DatabaseOption = None,
-    adapter: Annotated[str, typer.Option(help="console")] = "console",
+    adapter: Annotated[str, typer.Option(help="console or wechaty")] = "console",
 ) -> None:
     """Start the bot. On the console you chat as any person of the community."""
     from bot.adapters.console import Console, ConsoleTransport, run_console
@@ -83,8 +83,11 @@ def run(
     settings = _settings(database, config)
     configs = _communities(settings)
     _logging(settings, quiet=adapter == "console")
+    if adapter == "wechaty":
+        _run_wechaty(settings, configs)
+        return
     if adapter != "console":
-        raise _fail(f"unknown adapter {adapter!r}; available: console")
+        raise _fail(f"unknown adapter {adapter!r}; available: console, wechaty")
     _ensure_sqlite_folder(settings.database_url)
     first = configs[0]
     transport = ConsoleTransport(first.community.bot_name, print)
@@ -110,6 +113,21 @@ def run(
     try:
         asyncio.run(main())
     except ConfigError as error:
+        raise _fail(str(error)) from None
+    except KeyboardInterrupt:
+        pass
+
+
+def _run_wechaty(settings: Settings, configs: list[CommunityConfig]) -> None:
+    """WeChat groups through a Wechaty gateway (POINTSBOT_WECHATY__ENDPOINT and __TOKEN)."""
+    from bot.adapters.wechaty import GatewayRefused, run_wechaty
+
+    if settings.wechaty is None:
+        raise _fail("the wechaty adapter needs POINTSBOT_WECHATY__ENDPOINT and POINTSBOT_WECHATY__TOKEN")
+    _ensure_sqlite_folder(settings.database_url)
+    try:
+        asyncio.run(run_wechaty(settings.wechaty, database_url=settings.database_url, configs=configs))
+    except (ConfigError, GatewayRefused) as error:
         raise _fail(str(error)) from None
     except KeyboardInterrupt:
         pass

@@ -328,10 +328,24 @@ class WechatySettings(BaseModel):
     endpoint: str = Field(min_length=3, description="host:port of the gateway, e.g. 127.0.0.1:8788")
     token: SecretStr
 
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("host:port of the gateway, e.g. 127.0.0.1:8788 (plaintext gRPC, no https://)")
+        return value.strip()
+
     @field_validator("token")
     @classmethod
     def _token(cls, value: SecretStr) -> SecretStr:
         return _real_secret(value, "the gateway token")
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) of the endpoint; an IPv6 host is written [::1]:8788."""
+        host, _, port = self.endpoint.rpartition(":")
+        return host.strip("[]"), int(port)
 
 
 class Settings(BaseSettings):

@@ -228,7 +228,7 @@ async def run_wechaty(
     clock: Clock | None = None,
 ) -> None:
     """`pointsbot run --adapter wechaty`: until SIGINT or SIGTERM."""
-    gateway = Gateway(settings.endpoint, settings.token.get_secret_value())
+    gateway = Gateway(*settings.address, settings.token.get_secret_value())
     app = App(
         database_url=database_url,
         configs=list(configs),

@@ -113,16 +113,6 @@ class Member:
         return self.room_alias or self.name
 
 
-def parse_endpoint(endpoint: str) -> tuple[str, int]:
-    """`host:port` (IPv6 as `[::1]:8788`) to (host, port); ValueError with what is expected otherwise."""
-    text = endpoint.strip().removeprefix("grpc://").removeprefix("http://").rstrip("/")
-    host, sep, port = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"the gateway endpoint must be host:port, e.g. 127.0.0.1:8788, not {endpoint!r}")
-    return host, int(port)
-
-
 def _time(value: int) -> datetime | None:
     """The gateway's message time: milliseconds since 1970 (older puppets: seconds)."""
     if value <= 0:
@@ -136,7 +126,8 @@ class Gateway:
 
     def __init__(
         self,
-        endpoint: str,
+        host: str,
+        port: int,
         token: str,
         *,
         ding_interval: float = 15.0,
@@ -144,8 +135,8 @@ class Gateway:
         call_timeout: float = 20.0,
         backoff: tuple[float, float] = (1.0, 60.0),
     ) -> None:
-        self.endpoint = endpoint
-        self.host, self.port = parse_endpoint(endpoint)
+        self.host, self.port = host, port
+        self.endpoint = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self._metadata = {"authorization": f"Wechaty {token}"}
         self.ding_interval = ding_interval
         self.dead_after = dead_after

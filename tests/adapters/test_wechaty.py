@@ -61,9 +61,7 @@ class Bot:
 
 
 def make_gateway(port: int, token: str = TOKEN) -> Gateway:
-    return Gateway(
-        f"127.0.0.1:{port}", token, ding_interval=0.2, dead_after=0.6, call_timeout=2.0, backoff=(0.05, 0.2)
-    )
+    return Gateway("127.0.0.1", port, token, ding_interval=0.2, dead_after=0.6, call_timeout=2.0, backoff=(0.05, 0.2))
 
 
 async def start_bot(database_url: str, fake: FakeGateway, *, token: str = TOKEN, interval: float = 0.0) -> Bot:
@@ -308,6 +306,6 @@ async def test_a_changed_wechat_id_is_rebound_only_when_staff_confirm(bot: Bot) 
 
 def test_transport_declares_wechat_limits() -> None:
     """One message per 2 s per account, no bursts, and ids that may change across logins."""
-    transport = WechatyTransport(Gateway("127.0.0.1:1", TOKEN))
+    transport = WechatyTransport(Gateway("127.0.0.1", 1, TOKEN))
     assert (transport.limits.overall_interval, transport.limits.per_chat_burst) == (2.0, 1)
     assert transport.ids_may_change
