@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint typecheck unit bench clean constraints
+UPSTREAM := tests/upstream
+
+.PHONY: demo run test lint typecheck unit upstream bench clean constraints
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pointsbot needs Python 3.11 or newer")'
@@ -27,8 +29,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)  ## the tests alone, without lint and type checks
+unit: $(STAMP) upstream  ## the tests alone, without lint and type checks
 	$(BIN)/pytest
+
+# The upstream Wechaty gateway (npm, pinned by package-lock.json) for the WeChat adapter's test.
+$(UPSTREAM)/node_modules/.installed: $(UPSTREAM)/package.json $(UPSTREAM)/package-lock.json
+	npm ci --prefix $(UPSTREAM) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+upstream:  ## install the upstream WeChat gateway for its test (skipped where Node.js is absent)
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		$(MAKE) -s --no-print-directory $(UPSTREAM)/node_modules/.installed; \
+	else echo "Node.js not found: the test against the upstream WeChat gateway will be skipped"; fi
 
 test: lint typecheck unit  ## everything CI runs
 
@@ -36,4 +48,4 @@ constraints:  ## after changing dependencies in pyproject.toml: pin what the ven
 	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(UPSTREAM)/node_modules
