@@ -52,15 +52,15 @@ class WechatyTransport:
     platform = PLATFORM
     ids_may_change = True  # a gateway that logs in again may give people new ids (see bot/dispatch.py)
 
-    def __init__(self, gateway: Gateway, *, interval: float = SEND_INTERVAL, send_wait: float = 30.0) -> None:
+    def __init__(self, gateway: Gateway, *, interval: float = SEND_INTERVAL) -> None:
         self.gateway = gateway
         self.limits = RateLimits(per_chat_interval=interval, overall_interval=interval, per_chat_burst=1)
-        self.send_wait = send_wait
 
     async def send(self, message: Outgoing) -> None:
+        """Fails at once while the gateway is away: the Sender retries replies, the outbox retries the rest."""
         chat = message.chat
-        if not await self.gateway.wait_ready(self.send_wait):
-            raise SendError("the WeChat gateway is not connected or not logged in", retry_after=30)
+        if not self.gateway.ready:
+            raise SendError("the WeChat gateway is not connected or not logged in", retry_after=15)
         mentions = () if chat.is_private else message.mentions
         text = "".join(f"@{m.name}{MENTION_END}" for m in mentions) + message.text
         try:
@@ -124,11 +124,11 @@ class _Cache(Generic[T]):
 class WechatyAdapter:
     """Feeds the gateway's messages to the app, one at a time, in the order they came."""
 
-    def __init__(self, app: App, gateway: Gateway, *, attempts: int = 5, retry_wait: float = 30.0) -> None:
+    def __init__(self, app: App, gateway: Gateway, *, attempts: int = 5, pause: float = 0.5) -> None:
         self.app = app
         self.gateway = gateway
         self.attempts = attempts
-        self.retry_wait = retry_wait
+        self.pause = pause  # before the first retry; doubled each time
         self.bot_names = {c.bot_name for c in app.communities}
         self._rooms: _Cache[Room] = _Cache(app.clock)
         self._members: _Cache[Member] = _Cache(app.clock)
@@ -150,7 +150,8 @@ class WechatyAdapter:
                         incoming = None
                         break
                     log.info("WeChat message %s waits for the gateway: %s", message_id, error)
-                    await self.gateway.wait_ready(self.retry_wait)
+                    await asyncio.sleep(self.pause * 2 ** (attempt - 1))  # time for a broken connection to show
+                    await self.gateway.wait_ready(60)
             if incoming is None:
                 continue
             try:
@@ -168,18 +169,33 @@ class WechatyAdapter:
         sent_at = min(m.sent_at, now) if m.sent_at else now
         addressed = me is not None and me in m.mention_ids
         if m.room_id:
-            room = await self._rooms.get((m.room_id,), lambda: self.gateway.room(m.room_id))
-            talker = m.talker_id
-            member = await self._members.get((m.room_id, talker), lambda: self.gateway.member(m.room_id, talker))
-            chat = ChatRef(PLATFORM, m.room_id, ChatKind.GROUP, room.topic)
-            sender = UserRef(m.talker_id, member.shown_name)
+            topic = await self._topic(m.room_id)
+            sender = UserRef(m.talker_id, await self._name(m.talker_id, m.room_id))
+            chat = ChatRef(PLATFORM, m.room_id, ChatKind.GROUP, topic)
             text = await self._without_own_mention(m, me) if addressed else m.text
         else:
-            contact = await self._contacts.get((m.talker_id,), lambda: self.gateway.contact(m.talker_id))
-            chat = ChatRef(PLATFORM, m.talker_id, ChatKind.PRIVATE, contact.name)
-            sender = UserRef(m.talker_id, contact.name)
+            sender = UserRef(m.talker_id, await self._name(m.talker_id))
+            chat = ChatRef(PLATFORM, m.talker_id, ChatKind.PRIVATE, sender.name)
             text = m.text
         return Incoming(PLATFORM, chat, sender, text, m.id, sent_at, addressed=addressed)
+
+    async def _topic(self, room_id: str) -> str:
+        try:
+            room = await self._rooms.get((room_id,), lambda: self.gateway.room(room_id))
+        except GatewayFailed:  # the gateway does not know the room (any more): the id will do
+            return ""
+        return room.topic
+
+    async def _name(self, contact_id: str, room_id: str = "") -> str:
+        """How the person shows: their name in the room (群昵称) or their WeChat name; the id at worst."""
+        try:
+            if room_id:
+                key = (room_id, contact_id)
+                return (await self._members.get(key, lambda: self.gateway.member(*key))).shown_name
+            contact = await self._contacts.get((contact_id,), lambda: self.gateway.contact(contact_id))
+        except GatewayFailed:
+            return contact_id
+        return contact.name or contact_id
 
     async def _without_own_mention(self, m: Message, me: str | None) -> str:
         """Remove "@<the bot>" (by its WeChat name, its name in the room, or its configured name)."""

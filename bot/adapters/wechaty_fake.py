@@ -88,7 +88,7 @@ class FakeGateway:
         self.start_calls = 0
         self.dings = 0
         self.refused = 0
-        self._streams: set[asyncio.Queue[pb.EventResponse | None]] = set()
+        self._streams: set[asyncio.Queue[pb.EventResponse]] = set()
         self._ids = itertools.count(1)
         self._server: _Server | None = None
         self._changed = asyncio.Event()
@@ -217,7 +217,7 @@ class FakeGateway:
         if self._streams:
             raise GRPCError(Status.ALREADY_EXISTS, "GrpcServerImpl.event() can not call twice.")
         self.event_calls += 1
-        queue: asyncio.Queue[pb.EventResponse | None] = asyncio.Queue()
+        queue: asyncio.Queue[pb.EventResponse] = asyncio.Queue()
         self._streams.add(queue)
         self._touch()
         try:
@@ -225,8 +225,8 @@ class FakeGateway:
             await stream.send_message(pb.EventResponse(type=pb.EventType.EVENT_TYPE_HEARTBEAT, payload=hello))
             if self.logged_in_as:
                 self._emit(pb.EventType.EVENT_TYPE_LOGIN, {"contactId": self.logged_in_as})
-            while (event := await queue.get()) is not None:
-                await stream.send_message(event)
+            while True:
+                await stream.send_message(await queue.get())
         finally:
             self._streams.discard(queue)
             self._touch()

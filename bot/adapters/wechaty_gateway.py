@@ -184,8 +184,9 @@ class Gateway:
             return "stopped"
         error = task.exception()
         if isinstance(error, GRPCError) and error.status is Status.UNAUTHENTICATED:
+            # Not the gateway's own words: they repeat the token.
             raise GatewayRefused(
-                f"the WeChat gateway at {self.endpoint} refused the token ({error.message}); "
+                f"the WeChat gateway at {self.endpoint} refused the token; "
                 "check POINTSBOT_WECHATY__TOKEN against the gateway's WECHATY_TOKEN"
             ) from None
         if isinstance(error, GatewayRefused):

@@ -70,7 +70,7 @@ async def start_bot(database_url: str, fake: FakeGateway, *, token: str = TOKEN,
         database_url=database_url,
         configs=[wechat_config()],
         clock=SystemClock(),
-        transports={PLATFORM: WechatyTransport(gateway, interval=interval, send_wait=2.0)},
+        transports={PLATFORM: WechatyTransport(gateway, interval=interval)},
         paced=interval > 0,
     )
     await app.open()
@@ -214,7 +214,6 @@ async def test_logout_and_login_with_a_new_id(bot: Bot) -> None:
     assert isinstance(transport, WechatyTransport)
     bot.fake.logout()
     await bot.fake.wait_for(lambda: not bot.gateway.ready, 2)
-    transport.send_wait = 0.1
     with pytest.raises(SendError) as refused:
         await transport.send(Outgoing(ChatRef(PLATFORM, ROOM, ChatKind.GROUP), "你好"))
     assert refused.value.retry_after is not None  # retried later by the outbox, never lost

@@ -58,6 +58,7 @@ async def test_run_with_a_refused_token_exits_with_the_reason(tmp_path: Path) ->
         _, stderr = await asyncio.wait_for(bot.communicate(), 30)
         assert bot.returncode == 2
         assert "refused the token" in stderr.decode() and "POINTSBOT_WECHATY__TOKEN" in stderr.decode()
+        assert "0d9e-wrong-token" not in stderr.decode()
     finally:
         if bot.returncode is None:
             bot.kill()
