@@ -71,6 +71,19 @@ async def request(
         .where(binding_requests.c.account_id == account_id, binding_requests.c.status == "pending")
         .values(status="withdrawn", decided_at=at)
     )
+    return await _file(tx, community_id=community_id, account_id=account_id, name=name, household=household, at=at)
+
+
+async def _file(
+    tx: Tx,
+    *,
+    community_id: int,
+    account_id: int,
+    name: str,
+    household: str,
+    at: datetime,
+    replaces_account_id: int | None = None,
+) -> int:
     request_id: int = await tx.scalar(
         insert(binding_requests)
         .values(
@@ -79,6 +92,7 @@ async def request(
             name=name,
             household_label=household,
             status="pending",
+            replaces_account_id=replaces_account_id,
             created_at=at,
         )
         .returning(binding_requests.c.id)
@@ -201,17 +215,13 @@ async def propose_rebind(
     if len(candidates) != 1:
         return None  # nobody, or namesakes: the person binds the usual way
     old_account_id, name, household = candidates[0]
-    request_id: int = await tx.scalar(
-        insert(binding_requests)
-        .values(
-            community_id=community_id,
-            account_id=account_id,
-            name=name,
-            household_label=household or "",
-            status="pending",
-            replaces_account_id=old_account_id,
-            created_at=at,
-        )
-        .returning(binding_requests.c.id)
+    request_id = await _file(
+        tx,
+        community_id=community_id,
+        account_id=account_id,
+        name=name,
+        household=household or "",
+        at=at,
+        replaces_account_id=old_account_id,
     )
     return Proposal(request_id, name, household or "", new=True)
