@@ -1,7 +1,7 @@
 """binding requests that move a binding to a new account (WeChat ids that changed)
 
 Revision ID: 0600
-Revises: 0001
+Revises: 0400
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0600"
-down_revision = "0001"
+down_revision = "0400"
 branch_labels = None
 depends_on = None
 
