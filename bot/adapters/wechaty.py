@@ -201,8 +201,11 @@ class WechatyAdapter:
         """Remove "@<the bot>" (by its WeChat name, its name in the room, or its configured name)."""
         names = set(self.bot_names)
         if me:
-            own = await self._members.get((m.room_id, me), lambda: self.gateway.member(m.room_id, me))
-            names |= {own.name, own.room_alias}
+            try:
+                own = await self._members.get((m.room_id, me), lambda: self.gateway.member(m.room_id, me))
+                names |= {own.name, own.room_alias}
+            except GatewayFailed:
+                pass  # the configured names, and the mention ids, still tell
         return strip_mentions(m.text, [n for n in names if n], only_bot_mentioned=m.mention_ids == (me,))
 
 
@@ -241,14 +244,13 @@ async def run_wechaty(
     *,
     database_url: str,
     configs: Iterable[CommunityConfig],
-    clock: Clock | None = None,
 ) -> None:
     """`pointsbot run --adapter wechaty`: until SIGINT or SIGTERM."""
     gateway = Gateway(*settings.address, settings.token.get_secret_value())
     app = App(
         database_url=database_url,
         configs=list(configs),
-        clock=clock or SystemClock(),
+        clock=SystemClock(),
         transports={PLATFORM: WechatyTransport(gateway)},
     )
     await app.open()
