@@ -73,9 +73,9 @@ def _ensure_sqlite_folder(url: str) -> None:
 def run(
     config: ConfigOption = None,
     database: DatabaseOption = None,
-    adapter: Annotated[str, typer.Option(help="console")] = "console",
+    adapter: Annotated[str, typer.Option(help="console, or telegram (POINTSBOT_TELEGRAM__TOKEN)")] = "console",
 ) -> None:
-    """Start the bot. On the console you chat as any person of the community."""
+    """Start the bot. On the console you chat as any person of the community; on Telegram in its groups."""
     from bot.adapters.console import Console, ConsoleTransport, run_console
     from bot.app import App
     from scheduler.clock import SystemClock
@@ -83,9 +83,12 @@ def run(
     settings = _settings(database, config)
     configs = _communities(settings)
     _logging(settings, quiet=adapter == "console")
-    if adapter != "console":
-        raise _fail(f"unknown adapter {adapter!r}; available: console")
+    if adapter not in {"console", "telegram"}:
+        raise _fail(f"unknown adapter {adapter!r}; available: console, telegram")
     _ensure_sqlite_folder(settings.database_url)
+    if adapter == "telegram":
+        _run_telegram(settings, configs)
+        return
     first = configs[0]
     transport = ConsoleTransport(first.community.bot_name, print)
 
@@ -113,6 +116,37 @@ def run(
         raise _fail(str(error)) from None
     except KeyboardInterrupt:
         pass
+
+
+def _run_telegram(settings: Settings, configs: list[CommunityConfig]) -> None:
+    """Run on Telegram until SIGINT or SIGTERM; long polling, or the webhook when its URL is set."""
+    import signal
+    from collections.abc import Mapping
+
+    from bot.adapters import telegram
+    from bot.app import App
+    from bot.ports import Transport
+    from scheduler.clock import SystemClock
+
+    if settings.telegram is None:
+        raise _fail("set POINTSBOT_TELEGRAM__TOKEN to the token @BotFather gave the bot (see the README, Telegram)")
+    telegram_settings = settings.telegram
+    clock = SystemClock()
+
+    def make_app(transports: Mapping[str, Transport]) -> App:
+        return App(database_url=settings.database_url, configs=configs, clock=clock, transports=transports)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await telegram.run(telegram_settings, make_app, clock=clock, stop=stop)
+
+    try:
+        asyncio.run(main())
+    except ConfigError as error:
+        raise _fail(str(error)) from None
 
 
 @app.command()
