@@ -518,13 +518,18 @@ class Rig:
         await self.say(self.telegram.private(user), user, "/start")
 
     async def bind(self, user: JsonDict, name: str) -> None:
-        """Link a Telegram account to a resident of the test community, as a confirmed binding would."""
-        async with self.app.db.transaction() as tx:
-            resident = await residents.find_by_name(tx, community_id=next(iter(self.app.communities)).id, name=name)
-            account = await residents.ensure_account(
-                tx, platform=PLATFORM, external_id=str(user["id"]), display_name=user["first_name"], at=self.clock.now()
-            )
-            await residents.bind_account(tx, account_id=account, resident_id=resident.id, by=None, at=self.clock.now())
+        await bind(self.app, user, name)
+
+
+async def bind(app: App, user: JsonDict, name: str) -> None:
+    """Link a Telegram account to a resident of the (first) community, as a confirmed binding would."""
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        resident = await residents.find_by_name(tx, community_id=next(iter(app.communities)).id, name=name)
+        account = await residents.ensure_account(
+            tx, platform=PLATFORM, external_id=str(user["id"]), display_name=user["first_name"], at=now
+        )
+        await residents.bind_account(tx, account_id=account, resident_id=resident.id, by=None, at=now)
 
 
 async def make_rig(database_url: str, config: CommunityConfig, telegram: FakeTelegram | None = None) -> Rig:
