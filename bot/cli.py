@@ -120,16 +120,16 @@ def run(
 
 def _run_telegram(settings: Settings, configs: list[CommunityConfig]) -> None:
     """Run on Telegram until SIGINT or SIGTERM; long polling, or the webhook when its URL is set."""
+    if settings.telegram is None:
+        raise _fail("set POINTSBOT_TELEGRAM__TOKEN to the token @BotFather gave the bot (see the README, Telegram)")
     import signal
     from collections.abc import Mapping
 
-    from bot.adapters import telegram
+    from bot.adapters import telegram  # aiogram takes seconds to import: only when it is needed
     from bot.app import App
     from bot.ports import Transport
     from scheduler.clock import SystemClock
 
-    if settings.telegram is None:
-        raise _fail("set POINTSBOT_TELEGRAM__TOKEN to the token @BotFather gave the bot (see the README, Telegram)")
     telegram_settings = settings.telegram
     clock = SystemClock()
 

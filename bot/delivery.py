@@ -145,7 +145,10 @@ class Sender:
                     error.reason,
                 )
                 return
-            await outbox.mark_failed(tx, item_id=item.id, error=error.reason)
+            # A person who never opened a private chat with the bot, or blocked it, cannot be written to;
+            # that is their choice and nothing staff could resend, so it is logged, not reported.
+            private_gone = error.chat_gone and chat.kind is ChatKind.PRIVATE
+            await outbox.mark_failed(tx, item_id=item.id, error=error.reason, reported=private_gone)
             log.warning("outbox row %s to %s:%s failed: %s", item.id, chat.platform, chat.id, error.reason)
         if error.chat_gone:
             await self.chat_gone(chat)

@@ -5,9 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiogram import Bot
 
 from bot.adapters.telegram import LIMITS, PLATFORM, TelegramTransport, split_text
-from bot.adapters.telegram_testing import GROUP_ID, TOKEN, FakeTelegram, Rig, make_rig, telegram_config
+from bot.adapters.telegram_testing import (
+    GROUP_ID,
+    TOKEN,
+    FakeTelegram,
+    RecordingSession,
+    Rig,
+    make_rig,
+    telegram_config,
+)
+from bot.config import ConfigError
 from bot.messages import ChatKind, ChatRef, Image, Outgoing
 from bot.ports import SendError
 from store import groups, records
@@ -316,3 +326,23 @@ async def test_anonymous_admins_are_asked_to_speak_as_themselves(rig: Rig) -> No
     message = {**_service(rig), "text": "登记本群", "sender_chat": rig.group}
     await rig.feed(rig.telegram.push("message", message, queue=False))
     assert "匿名" in rig.telegram.texts(GROUP_ID)[-1]
+
+
+async def test_people_who_never_opened_a_private_chat_are_not_reported(rig: Rig) -> None:
+    """A notice to a volunteer who never started the bot fails (403) quietly: admins are not told each time."""
+    await rig.open_private(rig.reviewer)
+    await _pending_record(rig)
+    rig.telegram.fail("sendMessage", 403, "Forbidden: bot can't initiate conversation with a user", chat_id=1001)
+    await rig.say(rig.group, rig.reviewer, "通过 1")
+    await rig.app.sender.deliver_due()  # what a report would have queued
+    assert rig.telegram.sent("sendMessage", 1001)  # the notice was tried
+    assert not any("可能没有发出去" in text for text in rig.telegram.texts(2001))
+    assert not await rig.transport.can_reach_privately("1001")
+
+
+async def test_a_refused_token_stops_the_start_with_a_clear_message(rig: Rig) -> None:
+    """A token Telegram does not know (401 on getMe) stops the bot at start, naming the setting to check."""
+    rig.telegram.fail("getMe", 401, "Unauthorized")
+    fresh = TelegramTransport(Bot(TOKEN, session=RecordingSession(rig.telegram)), rig.clock)
+    with pytest.raises(ConfigError, match=r"Telegram refused the bot token .* POINTSBOT_TELEGRAM__TOKEN"):
+        await fresh.identify()
