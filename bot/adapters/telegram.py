@@ -31,6 +31,7 @@ from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramMigrateToChat,
     TelegramNetworkError,
@@ -248,6 +249,8 @@ class TelegramTransport:
             return SendError(reason, chat_gone=True)
         if isinstance(error, TelegramBadRequest):
             return SendError(reason, chat_gone="chat not found" in error.message.lower())
+        if isinstance(error, TelegramEntityTooLarge):
+            return SendError(reason)
         if isinstance(error, TelegramNetworkError | TelegramServerError):
             return SendError(reason, retry_after=5.0)
         return SendError(reason)
@@ -332,8 +335,8 @@ class TelegramAdapter:
             return
         if chat.is_private:
             await self.transport.remember_private(str(user.id), True)
-        if _START.match(text):  # Telegram's first words to a bot, and deep links: show what it can do
-            text = "/help"
+        if self._is_start(text):
+            text = "/help"  # Telegram's first words to a bot (and its deep links): show what it can do
         answered = await self._answered_question(message, chat)
         if answered is not None and self._is_command(text):
             answered = None  # they typed a whole command instead of the answer
@@ -390,6 +393,13 @@ class TelegramAdapter:
     async def _handle(self, incoming: Incoming) -> list[Outgoing]:
         async with self._order:
             return await self.app.handle(incoming)
+
+    def _is_start(self, text: str) -> bool:
+        start = _START.match(text)
+        if start is None:
+            return False
+        target = start.group(1)
+        return target is None or target[1:].lower() in {name.lower() for name in self.transport.bot_names}
 
     def _is_command(self, text: str) -> bool:
         registry = self.app.registry

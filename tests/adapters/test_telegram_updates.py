@@ -187,6 +187,10 @@ async def test_start_shows_help(rig: Rig) -> None:
     await rig.open_private(rig.stranger)
     reply = rig.telegram.texts(3001)[-1]
     assert "帮助" in reply and "绑定" in reply
+    await rig.say(rig.group, rig.stranger, "/start@OtherBot")
+    assert rig.telegram.texts(GROUP_ID) == []
+    await rig.say(rig.group, rig.stranger, "/start@pointstestbot")
+    assert "帮助" in rig.telegram.texts(GROUP_ID)[-1]
 
 
 async def test_an_unregistered_group_answers_help_and_registration_only(database_url: str) -> None:
