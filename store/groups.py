@@ -101,10 +101,12 @@ async def deactivate(tx: Tx, *, platform: str, external_id: str) -> Group | None
 
 
 async def move(tx: Tx, *, platform: str, old_external_id: str, new_external_id: str) -> Group | None:
-    """The platform gave a chat a new id (a Telegram group became a supergroup): the group keeps its
-    registration, purpose and history under the new id. Returns the group as it is now, or None if the old
-    id was not a group of ours. Should the new id be registered already, that registration stays and the
-    old one is retired."""
+    """Follow a group to the new id its platform gave it (a Telegram group that became a supergroup).
+
+    Its registration, purpose and history stay with it. Returns the group as it is now, or None if the old id
+    was not a group of ours. If the new id is registered already, that registration stays and the old one is
+    retired.
+    """
     old = await for_chat(tx, platform=platform, external_id=old_external_id)
     if old is None:
         return None
