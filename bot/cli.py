@@ -73,9 +73,11 @@ def _ensure_sqlite_folder(url: str) -> None:
 def run(
     config: ConfigOption = None,
     database: DatabaseOption = None,
-    adapter: Annotated[str, typer.Option(help="console or wechaty")] = "console",
+    adapter: Annotated[
+        str, typer.Option(help="console, telegram (POINTSBOT_TELEGRAM__TOKEN) or wechaty (POINTSBOT_WECHATY__…)")
+    ] = "console",
 ) -> None:
-    """Start the bot. On the console you chat as any person of the community."""
+    """Start the bot. On the console you chat as any person of the community; on Telegram in its groups."""
     from bot.adapters.console import Console, ConsoleTransport, run_console
     from bot.app import App
     from scheduler.clock import SystemClock
@@ -83,12 +85,15 @@ def run(
     settings = _settings(database, config)
     configs = _communities(settings)
     _logging(settings, quiet=adapter == "console")
+    if adapter not in {"console", "telegram", "wechaty"}:
+        raise _fail(f"unknown adapter {adapter!r}; available: console, telegram, wechaty")
+    _ensure_sqlite_folder(settings.database_url)
+    if adapter == "telegram":
+        _run_telegram(settings, configs)
+        return
     if adapter == "wechaty":
         _run_wechaty(settings, configs)
         return
-    if adapter != "console":
-        raise _fail(f"unknown adapter {adapter!r}; available: console, wechaty")
-    _ensure_sqlite_folder(settings.database_url)
     first = configs[0]
     transport = ConsoleTransport(first.community.bot_name, print)
 
@@ -124,13 +129,43 @@ def _run_wechaty(settings: Settings, configs: list[CommunityConfig]) -> None:
 
     if settings.wechaty is None:
         raise _fail("the wechaty adapter needs POINTSBOT_WECHATY__ENDPOINT and POINTSBOT_WECHATY__TOKEN")
-    _ensure_sqlite_folder(settings.database_url)
     try:
         asyncio.run(run_wechaty(settings.wechaty, database_url=settings.database_url, configs=configs))
     except (ConfigError, GatewayRefused) as error:
         raise _fail(str(error)) from None
     except KeyboardInterrupt:
         pass
+
+
+def _run_telegram(settings: Settings, configs: list[CommunityConfig]) -> None:
+    """Run on Telegram until SIGINT or SIGTERM; long polling, or the webhook when its URL is set."""
+    if settings.telegram is None:
+        raise _fail("set POINTSBOT_TELEGRAM__TOKEN to the token @BotFather gave the bot (see the README, Telegram)")
+    import signal
+    from collections.abc import Mapping
+
+    from bot.adapters import telegram  # aiogram takes seconds to import: only when it is needed
+    from bot.app import App
+    from bot.ports import Transport
+    from scheduler.clock import SystemClock
+
+    telegram_settings = settings.telegram
+    clock = SystemClock()
+
+    def make_app(transports: Mapping[str, Transport]) -> App:
+        return App(database_url=settings.database_url, configs=configs, clock=clock, transports=transports)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await telegram.run(telegram_settings, make_app, clock=clock, stop=stop)
+
+    try:
+        asyncio.run(main())
+    except ConfigError as error:
+        raise _fail(str(error)) from None
 
 
 @app.command()

@@ -7,6 +7,7 @@ and passed down. Nothing reads configuration anywhere else.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -317,6 +318,20 @@ class TelegramSettings(BaseModel):
         head, _, tail = raw.partition(":")
         if not head.isdigit() or len(tail) < 20:
             raise ValueError("a bot token looks like 123456789:AAE…, as @BotFather gives it")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("the public address Telegram calls, like https://bot.example.org/telegram")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
+            raise ValueError("16 to 256 letters, digits, _ or - (Telegram's rule for a webhook secret)")
         return value
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
 from bot.commands import Community
-from bot.messages import ChatKind, Outgoing
+from bot.messages import ChatKind, ChatRef, Outgoing
 from bot.ports import RateLimits, SendError, Transport
 from bot.roles import Role
 from scheduler.clock import Clock
@@ -99,6 +99,8 @@ class Sender:
                 except SendError as error:
                     if error.retry_after is None or attempt == 2 or error.retry_after > 60:
                         log.warning("reply to %s:%s not sent: %s", message.chat.platform, message.chat.id, error)
+                        if error.chat_gone:
+                            await self.chat_gone(message.chat)
                         break
                     await asyncio.sleep(error.retry_after)
 
@@ -145,13 +147,39 @@ class Sender:
                     error.reason,
                 )
                 return
-            await outbox.mark_failed(tx, item_id=item.id, error=error.reason)
+            # A person who never opened a private chat with the bot, or blocked it, cannot be written to;
+            # that is their choice and nothing staff could resend, so it is logged, not reported.
+            private_gone = error.chat_gone and chat.kind is ChatKind.PRIVATE
+            await outbox.mark_failed(tx, item_id=item.id, error=error.reason, reported=private_gone)
             log.warning("outbox row %s to %s:%s failed: %s", item.id, chat.platform, chat.id, error.reason)
-            if error.chat_gone and chat.kind is ChatKind.GROUP:
-                group = await groups.deactivate(tx, platform=chat.platform, external_id=chat.id)
-                if group is not None:
-                    log.warning("group %s (%s) marked inactive: the bot can no longer post there", group.name, chat.id)
+        if error.chat_gone:
+            await self.chat_gone(chat)
         await self.report_problems()
+
+    async def chat_gone(self, chat: ChatRef) -> None:
+        """The bot can no longer post in this group (removed, or the group is gone): stop using it, tell staff.
+
+        Called by whoever learns it first: a failed send (reply or outbox row) or the platform's own event.
+        The admins are told once, when the group turns inactive; `登记本群` brings it back.
+        """
+        if chat.kind is not ChatKind.GROUP:
+            return
+        async with self.db.transaction() as tx:
+            group = await groups.deactivate(tx, platform=chat.platform, external_id=chat.id)
+            if group is None or not group.active:
+                return
+            log.warning("group %s (%s) marked inactive: the bot can no longer post there", group.name, chat.id)
+            community = self.communities.get(group.community_id)
+            if community is not None:
+                await outbox.to_role(
+                    tx,
+                    community_id=community.id,
+                    role=Role.ADMIN,
+                    text=community.t("delivery.group_gone", group=group.name),
+                    kind="staff_report",
+                    at=self.clock.now(),
+                )
+        self.wake()
 
     async def recover(self) -> int:
         """At start: rows a dead sender left claimed become `unknown` (never resent blindly); staff are told."""

@@ -102,6 +102,7 @@ class Dispatcher:
 
     async def _run(self, msg: Incoming, parsed: Parsed, spec: Command) -> list[Outgoing]:
         scope: _Scope | None = None
+        refused = False
         try:
             async with self.db.transaction() as tx:
                 scope = await self._scope(tx, msg)
@@ -125,6 +126,7 @@ class Dispatcher:
                 if isinstance(error, NotBound) and scope and scope.community and self._ids_may_change(msg.platform):
                     reply = await binding.unbound_account(tx, msg, scope.community) or reply
                     tx.after_commit.append(self.on_commit)
+            refused = True
         if parsed.truncated:
             t = scope.community.t if scope and scope.community else self.fallback_t
             reply = Reply(
@@ -134,7 +136,7 @@ class Dispatcher:
                 reply.image,
                 reply.actions,
             )
-        return await self._render(msg, reply)
+        return await self._render(msg, reply, refused=refused)
 
     async def _call(self, tx: Tx, msg: Incoming, parsed: Parsed, spec: Command, scope: _Scope) -> Reply:
         community = scope.community
@@ -192,7 +194,7 @@ class Dispatcher:
             )
         else:
             text = t("errors.unknown_command", word=parsed.word)
-        return await self._render(msg, Reply(text))
+        return await self._render(msg, Reply(text), refused=True)
 
     def _ids_may_change(self, platform: str) -> bool:
         """Whether the platform may give a person a new id (WeChat after the bot's WeChat logs in again)."""
@@ -207,9 +209,9 @@ class Dispatcher:
 
     def _reply_to(self, msg: Incoming, text: str) -> Outgoing:
         mentions = () if msg.chat.is_private else (msg.sender,)
-        return Outgoing(chat=msg.chat, text=text, mentions=mentions)
+        return Outgoing(chat=msg.chat, text=text, mentions=mentions, refused=True)
 
-    async def _render(self, msg: Incoming, reply: Reply) -> list[Outgoing]:
+    async def _render(self, msg: Incoming, reply: Reply, *, refused: bool = False) -> list[Outgoing]:
         if msg.chat.is_private or not reply.private:
             return [
                 Outgoing(
@@ -218,13 +220,14 @@ class Dispatcher:
                     () if msg.chat.is_private else (msg.sender,),
                     reply.image,
                     reply.actions,
+                    refused,
                 )
             ]
         transport = self.transports.get(msg.platform)
         if transport is None or not await transport.can_reach_privately(msg.sender.id):
-            return [Outgoing(msg.chat, reply.text, (msg.sender,), reply.image, reply.actions)]
+            return [Outgoing(msg.chat, reply.text, (msg.sender,), reply.image, reply.actions, refused)]
         private = ChatRef(msg.platform, msg.sender.id, ChatKind.PRIVATE, msg.sender.name)
-        outs = [Outgoing(private, reply.text, (), reply.image, reply.actions)]
+        outs = [Outgoing(private, reply.text, (), reply.image, reply.actions, refused)]
         if reply.group_note:
             outs.append(Outgoing(msg.chat, reply.group_note, (msg.sender,)))
         return outs

@@ -65,11 +65,15 @@ class Action:
     """A one-tap choice offered with a message: pressing it is the same as the presser typing `command`.
 
     Platforms with buttons (Telegram's inline keyboard) show them; the others leave them out, since the
-    message text always says what to type.
+    message text always says what to type. With `ask` set, pressing first asks the presser this question
+    and their answer completes the command (`驳回 12` + the reason). Actions whose commands take the same
+    arguments (`通过 12`, `驳回 12`) concern one item: a platform shows them together, and once one of them
+    is done the others go too.
     """
 
     label: str
     command: str
+    ask: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,7 @@ class Outgoing:
     mentions: tuple[UserRef, ...] = ()
     image: Image | None = None
     actions: tuple[Action, ...] = ()
+    refused: bool = False  # the answer says the command was not done (not allowed, wrong arguments, …)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,13 @@ async def pending(msg: Incoming, ctx: Context) -> Reply:
             )
         )
         actions.append(Action(t("review.button_approve", number=record.id), f"通过 {record.id}"))
+        actions.append(
+            Action(
+                t("review.button_reject", number=record.id),
+                f"驳回 {record.id}",
+                ask=t("review.ask_reason", number=record.id, name=record.name, activity=record.activity),
+            )
+        )
     if total > len(waiting):
         lines.append(t("review.pending_more", more=total - len(waiting)))
     lines.append(t("review.pending_hint"))

@@ -98,3 +98,20 @@ async def deactivate(tx: Tx, *, platform: str, external_id: str) -> Group | None
     if group is not None and group.active:
         await tx.execute(update(chat_groups).where(chat_groups.c.id == group.id).values(active=False))
     return group
+
+
+async def move(tx: Tx, *, platform: str, old_external_id: str, new_external_id: str) -> Group | None:
+    """Follow a group to the new id its platform gave it (a Telegram group that became a supergroup).
+
+    Its registration, purpose and history stay with it. Returns the group as it is now, or None if the old id
+    was not a group of ours. If the new id is registered already, that registration stays and the old one is
+    retired.
+    """
+    old = await for_chat(tx, platform=platform, external_id=old_external_id)
+    if old is None:
+        return None
+    if await for_chat(tx, platform=platform, external_id=new_external_id) is None:
+        await tx.execute(update(chat_groups).where(chat_groups.c.id == old.id).values(external_id=new_external_id))
+    else:
+        await tx.execute(update(chat_groups).where(chat_groups.c.id == old.id).values(active=False))
+    return await for_chat(tx, platform=platform, external_id=new_external_id)

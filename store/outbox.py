@@ -164,8 +164,13 @@ async def mark_retry(tx: Tx, *, item_id: int, not_before: datetime, error: str) 
     )
 
 
-async def mark_failed(tx: Tx, *, item_id: int, error: str) -> None:
-    await tx.execute(update(outbox).where(outbox.c.id == item_id).values(status=Status.FAILED.value, error=error[:300]))
+async def mark_failed(tx: Tx, *, item_id: int, error: str, reported: bool = False) -> None:
+    """Give up on a row; `reported=True` when staff need not hear of it."""
+    await tx.execute(
+        update(outbox)
+        .where(outbox.c.id == item_id)
+        .values(status=Status.FAILED.value, error=error[:300], reported=reported)
+    )
 
 
 async def expire_claims(tx: Tx, *, claimed_before: datetime) -> int:

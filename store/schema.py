@@ -395,3 +395,29 @@ shop_days = Table(
     _created(),
     UniqueConstraint("community_id", "day", name="uq_shop_days_community_day"),
 )
+
+# --- chat platforms: what an adapter must remember across restarts -------------------------------------
+
+private_chats = Table(
+    "private_chats",
+    metadata,
+    Column("platform", String(20), primary_key=True),
+    Column("user_id", String(120), primary_key=True),
+    Column("reachable", Boolean, nullable=False),  # the person opened a private chat and has not blocked the bot
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+chat_prompts = Table(
+    "chat_prompts",
+    metadata,
+    _id(),
+    Column("platform", String(20), nullable=False),
+    Column("chat_id", String(120), nullable=False),
+    Column("message_id", String(120), nullable=False),  # the bot's message carrying the button, or the question
+    Column("command", String(200), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("asked_user_id", String(120), nullable=True),  # set once the question was put to this person
+    Column("origin_message_id", String(120), nullable=True),  # the message whose button was pressed
+    _created(),
+    Index("ix_chat_prompts_message", "platform", "chat_id", "message_id"),
+)

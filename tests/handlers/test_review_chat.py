@@ -91,7 +91,8 @@ async def test_namesakes_are_told_apart_by_household(bot: Harness) -> None:
 
 
 async def test_pending_list_offers_one_tap_approval(bot: Harness) -> None:
-    """Each pending record comes with an action that approves it, for platforms that show buttons."""
+    """Each pending record comes with actions that approve it, or reject it after asking for the reason."""
     await _session(bot, "张三", "2026-11-03 10:00")
     listing = await bot.say("王主任", "待审核")
-    assert [(a.label, a.command) for a in listing[0].actions] == [("通过 1", "通过 1")]
+    assert [(a.label, a.command) for a in listing[0].actions] == [("通过 1", "通过 1"), ("驳回 1", "驳回 1")]
+    assert "为什么驳回第 1 条（张三 " in listing[0].actions[1].ask

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0600"
-down_revision = "0400"
+down_revision = "0500"
 branch_labels = None
 depends_on = None
 
