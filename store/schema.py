@@ -421,3 +421,27 @@ chat_prompts = Table(
     _created(),
     Index("ix_chat_prompts_message", "platform", "chat_id", "message_id"),
 )
+
+# One-time binding codes (绑定码): staff issue one for a resident; the resident sends it to the bot in a private
+# chat. Only a salted, slow hash of the code is kept, so a copy of the database does not reveal live codes.
+binding_codes = Table(
+    "binding_codes",
+    metadata,
+    _id(),
+    _community(),
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("code_hash", String(200), nullable=False),
+    Column("status", String(10), nullable=False),  # live | used | void
+    Column("void_reason", String(20), nullable=False, server_default=""),  # replaced | said_in_group | guessed
+    Column("failures", Integer, nullable=False, server_default="0"),  # wrong codes tried while this one was live
+    Column("issued_by", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_by", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("closed_at", UTCDateTime(), nullable=True),
+    _created(),
+    Index("ix_binding_codes_community_status", "community_id", "status"),
+)
+
+# Tables the database itself keeps append-only (triggers refuse UPDATE, DELETE and, on PostgreSQL, TRUNCATE;
+# see migration 0700). Nothing in the code edits them; corrections are new rows.
+APPEND_ONLY = ("audit_log", "ledger_entries")
