@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from bot.commands import Community, Registry
 from bot.config import CommunityConfig, ConfigError
 from bot.delivery import Sender
 from bot.dispatch import Communities, Dispatcher
+from bot.flood import FloodGuard, FloodLimits
 from bot.i18n import Translator
 from bot.messages import Incoming, Outgoing
 from bot.ports import Transport
@@ -28,6 +30,8 @@ from store import migrate
 from store.db import Database
 
 log = logging.getLogger(__name__)
+
+DEFAULT_FLOOD = FloodLimits()
 
 
 def rules_of(config: CommunityConfig) -> CommunityRules:
@@ -65,7 +69,11 @@ class App:
         transports: Mapping[str, Transport],
         registry: Registry | None = None,
         paced: bool = True,
+        flood: FloodLimits | None = DEFAULT_FLOOD,
+        rng: random.Random | None = None,
     ) -> None:
+        """`flood=None` turns flood limits off (transcripts, whose messages share a few instants); `rng` is the
+        source of one-time codes, the system's secure one unless a test or transcript seeds its own."""
         if not configs:
             raise ConfigError("no community configured")
         keys = [c.community.community_key for c in configs]
@@ -77,6 +85,8 @@ class App:
         self.transports = dict(transports)
         self.registry = registry or default_registry()
         self.paced = paced
+        self.flood = FloodGuard(flood, clock) if flood is not None else None
+        self.rng = rng
         self.communities: Communities = Communities([])
         self._dispatcher: Dispatcher | None = None
         self._sender: Sender | None = None
@@ -109,6 +119,8 @@ class App:
             transports=self.transports,
             on_commit=self._sender.wake,
             extra_bot_names=extra_names,
+            flood=self.flood,
+            rng=self.rng,
         )
         self.jobs = [job for c in items for job in community_jobs(self.db, c, on_done=self._sender.wake)]
         return self

@@ -8,6 +8,7 @@ summaries live in the message catalogue under `cmd.<name>.*`, in both languages.
 from __future__ import annotations
 
 import difflib
+import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,6 +58,7 @@ class Context:
     now: datetime
     command: Command
     registry: Registry
+    rng: random.Random = field(default_factory=random.SystemRandom)  # secrets; tests and transcripts seed one
 
     @property
     def t(self) -> Translator:
@@ -83,6 +85,7 @@ class Command:
     handler: Handler
     roles: frozenset[Role]  # any one of these allows it; empty: anyone, bound or not
     before_registration: bool = False  # usable in a group that is not registered yet (help, registration)
+    private_only: bool = False  # its answer names residents or carries a secret: never in a group
 
     @property
     def needs_binding(self) -> bool:
@@ -104,8 +107,10 @@ def command(
     *aliases: str,
     roles: Iterable[Role] = EVERYONE_BOUND,
     before_registration: bool = False,
+    private_only: bool = False,
 ) -> Callable[[Handler], Handler]:
-    """Declare a handler as a command. `roles=()` opens it to everyone, bound or not."""
+    """Declare a handler as a command. `roles=()` opens it to everyone, bound or not; `private_only` refuses
+    it in groups before the handler runs."""
 
     def decorate(handler: Handler) -> Handler:
         spec = Command(
@@ -114,6 +119,7 @@ def command(
             handler=handler,
             roles=frozenset(roles),
             before_registration=before_registration,
+            private_only=private_only,
         )
         setattr(handler, _SPEC, spec)
         return handler
@@ -183,6 +189,8 @@ def command_table(registry: Registry) -> str:
             who = "any bound resident"
         else:
             who = ", ".join(sorted(role.value for role in spec.roles))
+        if spec.private_only:
+            who += ", in a private chat"
         cells = [
             f"`{zh(f'cmd.{spec.name}.usage')}`",
             f"`{en(f'cmd.{spec.name}.usage')}`",

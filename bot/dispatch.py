@@ -8,11 +8,13 @@ logged with its context and the chat sees one polite sentence, never the excepti
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.commands import Command, Community, Context, Registry
 from bot.errors import DomainError, GroupNotRegistered, NotAllowed, NotBound, UsageError
+from bot.flood import FloodGuard, Verdict
 from bot.i18n import Translator
 from bot.messages import ChatKind, ChatRef, Incoming, Outgoing, Reply
 from bot.parse import MAX_INPUT_CHARS, Parsed, parse
@@ -64,6 +66,8 @@ class Dispatcher:
         transports: Mapping[str, Transport],
         on_commit: Callable[[], None] = lambda: None,
         extra_bot_names: Sequence[str] = (),
+        flood: FloodGuard | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.db = db
         self.communities = communities
@@ -71,6 +75,8 @@ class Dispatcher:
         self.transports = transports
         self.on_commit = on_commit
         self.bot_names = communities.bot_names | set(extra_bot_names)
+        self.flood = flood
+        self.rng = rng or random.SystemRandom()
         fallback = communities.default
         self.fallback_t = fallback.t if fallback else Translator()
 
@@ -85,6 +91,14 @@ class Dispatcher:
         if parsed is None:
             return []
         spec = self.registry.find(parsed.word)
+        if spec is None and not (msg.chat.is_private or parsed.addressed):
+            return []  # people talk in groups: an unknown word there is not for the bot
+        if self.flood is not None:
+            verdict = self.flood.check(msg, f"{parsed.word} {parsed.rest}")
+            if verdict is Verdict.IGNORE:
+                return []
+            if verdict is not Verdict.PASS:
+                return [self._reply_to(msg, self.fallback_t(f"errors.{verdict.value}"))]
         try:
             if spec is None:
                 return await self._unknown(msg, parsed)
@@ -150,6 +164,8 @@ class Dispatcher:
             raise NotBound()
         if not spec.allows(scope.actor.roles if scope.actor else ()):
             raise NotAllowed()
+        if spec.private_only and not msg.chat.is_private:
+            raise DomainError("errors.private_only", command=community.t(f"cmd.{spec.name}.usage"))
         ctx = Context(
             tx=tx,
             community=community,
@@ -160,6 +176,7 @@ class Dispatcher:
             now=msg.sent_at,
             command=spec,
             registry=self.registry,
+            rng=self.rng,
         )
         return await spec.handler(msg, ctx)
 
@@ -178,9 +195,7 @@ class Dispatcher:
         return _Scope(community, group, actor, registered=True)
 
     async def _unknown(self, msg: Incoming, parsed: Parsed) -> list[Outgoing]:
-        """An unknown word: silence in a group (people talk), suggestions when spoken to directly."""
-        if not (msg.chat.is_private or parsed.addressed):
-            return []
+        """An unknown word spoken to the bot directly: suggestions."""
         async with self.db.snapshot() as tx:
             scope = await self._scope(tx, msg)
         t = scope.community.t if scope.community else self.fallback_t

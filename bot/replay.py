@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +38,15 @@ async def replay(
     transport = MemoryTransport("console")
     with tempfile.TemporaryDirectory(prefix="pointsbot-replay-") as folder:
         url = database_url or f"sqlite+aiosqlite:///{Path(folder) / 'replay.sqlite3'}"
-        app = App(database_url=url, configs=[config], clock=clock, transports={"console": transport}, paced=False)
+        app = App(
+            database_url=url,
+            configs=[config],
+            clock=clock,
+            transports={"console": transport},
+            paced=False,
+            flood=None,  # a transcript says many things at one instant of its clock
+            rng=random.Random(7),  # one-time codes come out the same at every replay
+        )
         await app.open()
         try:
             for line in lines:

@@ -8,12 +8,15 @@ assert "签到成功" in await bot.text("张三", "签到 卫生整治")
 from __future__ import annotations
 
 import itertools
+import random
+import uuid
 from datetime import datetime
 from typing import Any
 
 from bot.adapters.memory import MemoryTransport
 from bot.app import App
 from bot.config import CommunityConfig, parse_community
+from bot.flood import FloodLimits
 from bot.messages import ChatKind, ChatRef, Incoming, Outgoing, UserRef
 from bot.transcript import PRIVATE
 from scheduler.clock import VirtualClock
@@ -57,6 +60,7 @@ class Harness:
         self.transport = transport
         self.config = config
         self._ids = itertools.count(1)
+        self._run = uuid.uuid4().hex[:6]  # a second harness on the same database is not a redelivery
 
     @classmethod
     async def start(
@@ -66,12 +70,20 @@ class Harness:
         *,
         start: str = "2026-11-03 09:00",
         transport: MemoryTransport | None = None,
+        flood: FloodLimits | None = None,
     ) -> Harness:
+        """Flood limits are off unless given: tests say many things at one instant of the virtual clock."""
         config = config or make_config()
         clock = VirtualClock(local(start, config))
         transport = transport or MemoryTransport("console")
         app = App(
-            database_url=database_url, configs=[config], clock=clock, transports={"console": transport}, paced=False
+            database_url=database_url,
+            configs=[config],
+            clock=clock,
+            transports={"console": transport},
+            paced=False,
+            flood=flood,
+            rng=random.Random(7),
         )
         await app.open()
         return cls(app, clock, transport, config)
@@ -82,7 +94,8 @@ class Harness:
             if chat == PRIVATE
             else ChatRef("console", chat, ChatKind.GROUP, chat)
         )
-        return Incoming("console", ref, UserRef(who, who), text, message_id or f"m{next(self._ids)}", self.clock.now())
+        message_id = message_id or f"m{next(self._ids)}-{self._run}"
+        return Incoming("console", ref, UserRef(who, who), text, message_id, self.clock.now())
 
     async def say(self, who: str, text: str, *, chat: str = GROUP, message_id: str | None = None) -> list[Outgoing]:
         """Everything the bot sends because of this message: replies, then outbox deliveries."""
