@@ -1,4 +1,8 @@
-"""绑定 / 绑定申请 / 确认绑定: a person asks to be linked to a resident; an admin confirms.
+"""绑定 / 绑定申请 / 确认绑定 / 绑定码 / 解绑: linking chat accounts to residents, always through staff.
+
+Two ways in: a person asks (`绑定 姓名 门牌号`) and an admin confirms, or an admin gives the person a one-time
+code (`绑定码 姓名`) that the person sends to the bot privately (`绑定 482913`). A display name never decides
+who someone is, and changing a link (`解绑`) is for admins only.
 
 On platforms whose ids can change (WeChat), an unbound account that carries a bound resident's name gets a
 request that moves the binding, which an admin confirms like any other (`unbound_account`).
@@ -7,20 +11,24 @@ request that moves the binding, which an admin confirms like any other (`unbound
 from __future__ import annotations
 
 from bot.commands import Community, Context, command
-from bot.errors import UsageError
+from bot.errors import BindingProblem, DomainError, UsageError
 from bot.messages import Incoming, Reply
-from bot.parse import clean_name
+from bot.parse import clean_name, fold
 from bot.roles import Role
 from handlers.common import household_text, number, record_action
-from store import binding, outbox
+from store import audit, binding, codes, outbox, residents
 from store.db import Tx
 
 ADMINS = {Role.ADMIN}
 
 
-@command("bind", "绑定", "绑定身份", roles=())
+@command("bind", "绑定", "绑定身份", roles=(), before_registration=True)
 async def bind(msg: Incoming, ctx: Context) -> Reply:
+    """Works in groups the bot does not serve yet too: binding is about the person, and a code said in any
+    group must be burnt."""
     t = ctx.t
+    if len(ctx.args) == 1 and codes.looks_like_code(fold(ctx.args[0])):
+        return await _bind_with_code(msg, ctx, fold(ctx.args[0]))
     if ctx.actor is not None:
         return Reply(t("binding.you_are", name=ctx.actor.name, household=household_text(ctx, ctx.actor.household)))
     if len(ctx.args) < 2:
@@ -147,3 +155,110 @@ async def unbound_account(tx: Tx, msg: Incoming, community: Community) -> Reply 
         ),
     )
     return Reply(t("rebind.requested", number=proposal.request_id))
+
+
+async def _bind_with_code(msg: Incoming, ctx: Context, code: str) -> Reply:
+    """`绑定 482913`. Said in a group the code is burnt, whoever said it: everyone there has read it."""
+    t = ctx.t
+    if not msg.chat.is_private:
+        found = await codes.find(ctx.tx, community_id=ctx.community.id, code=code, at=ctx.now)
+        if found is not None:
+            await codes.void(ctx.tx, code_id=found.id, reason="said_in_group", at=ctx.now)
+            resident = await residents.get(ctx.tx, found.resident_id)
+            await record_action(
+                msg, ctx, "void_code", resident=resident.name, reason="said_in_group", account=msg.sender.id
+            )
+            await _tell_issuer(ctx, found, t("codes.notify_said_in_group", name=resident.name))
+        return Reply(t("codes.said_in_group"))  # the same words whether the code was good: no hint to guessers
+    if ctx.actor is not None:
+        return Reply(t("binding.you_are", name=ctx.actor.name, household=household_text(ctx, ctx.actor.household)))
+    found = await codes.find(ctx.tx, community_id=ctx.community.id, code=code, at=ctx.now)
+    if found is None:
+        for worn in await codes.count_wrong_try(ctx.tx, community_id=ctx.community.id, at=ctx.now):
+            resident = await residents.get(ctx.tx, worn.resident_id)
+            await _tell_issuer(ctx, worn, t("codes.notify_guessed", name=resident.name))
+        return Reply(t("codes.wrong"))
+    resident = await residents.get(ctx.tx, found.resident_id)
+    if await residents.account_of(ctx.tx, resident_id=resident.id, platform=msg.platform) is not None:
+        raise BindingProblem("binding.resident_taken", name=resident.name)
+    account_id = await residents.ensure_account(
+        ctx.tx,
+        platform=msg.platform,
+        external_id=msg.sender.id,
+        display_name=clean_name(msg.sender.name, limit=60),
+        at=ctx.now,
+    )
+    if not await codes.use(ctx.tx, code_id=found.id, account_id=account_id, at=ctx.now):
+        raise DomainError("codes.wrong")
+    await residents.bind_account(ctx.tx, account_id=account_id, resident_id=resident.id, by=found.issued_by, at=ctx.now)
+    await audit.record(  # the resident linked themselves: they are the actor
+        ctx.tx,
+        community_id=ctx.community.id,
+        actor_id=resident.id,
+        action="bind_with_code",
+        at=ctx.now,
+        where=audit.Where(msg.platform, msg.chat.id),
+        resident=resident.name,
+        platform=msg.platform,
+        account=msg.sender.id,
+    )
+    return Reply(t("binding.welcome", name=resident.name, household=household_text(ctx, resident.household)))
+
+
+async def _tell_issuer(ctx: Context, code: codes.Code, text: str) -> None:
+    await outbox.to_resident(
+        ctx.tx, community_id=ctx.community.id, resident_id=code.issued_by, kind="notify", at=ctx.now, text=text
+    )
+
+
+@command("bind_code", "绑定码", "code", roles=ADMINS, private_only=True)
+async def bind_code(msg: Incoming, ctx: Context) -> Reply:
+    """An admin gets a one-time code for a resident (a new one if a house number is given and nobody matches)."""
+    t = ctx.t
+    if not ctx.args:
+        raise UsageError()
+    household = clean_name(" ".join(ctx.args[1:]), limit=30)
+    new = ""
+    if household:
+        name = clean_name(ctx.args[0], limit=30)
+        resident_id = await residents.find_exact(ctx.tx, community_id=ctx.community.id, name=name, household=household)
+        if resident_id is None:
+            new = t("binding.new_resident")
+            resident_id = await residents.create_resident(
+                ctx.tx, community_id=ctx.community.id, name=name, household=household, at=ctx.now
+            )
+        resident = await residents.get(ctx.tx, resident_id)
+    else:
+        resident = await residents.find_by_name(ctx.tx, community_id=ctx.community.id, name=clean_name(ctx.args[0]))
+    code = codes.new_code(ctx.rng)
+    expires = await codes.issue(
+        ctx.tx, community_id=ctx.community.id, resident_id=resident.id, code=code, by=ctx.me().resident_id, at=ctx.now
+    )
+    await record_action(msg, ctx, "issue_code", resident=resident.name)  # never the code itself
+    return Reply(
+        t(
+            "codes.issued",
+            name=resident.name,
+            household=household_text(ctx, resident.household),
+            code=code,
+            minutes=int(codes.LIFETIME.total_seconds() // 60),
+            until=t.time(expires),
+        )
+        + (f"\n{new}" if new else "")
+    )
+
+
+@command("unbind", "解绑", "解除绑定", roles=ADMINS)
+async def unbind(msg: Incoming, ctx: Context) -> Reply:
+    """An admin unlinks every chat account of a resident, so they can bind again (a new phone, a mistake)."""
+    t = ctx.t
+    if not ctx.args:
+        raise UsageError()
+    resident = await residents.find_by_name(ctx.tx, community_id=ctx.community.id, name=clean_name(ctx.rest))
+    if resident.id == ctx.me().resident_id:
+        raise DomainError("codes.not_yourself")
+    platforms = await residents.unbind(ctx.tx, resident_id=resident.id)
+    if not platforms:
+        return Reply(t("codes.nothing_to_unbind", name=resident.name))
+    await record_action(msg, ctx, "unbind", resident=resident.name, platforms=",".join(platforms))
+    return Reply(t("codes.unbound", name=resident.name, count=len(platforms)))
