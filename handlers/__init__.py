@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from bot.commands import Registry
-from handlers import balance, binding, certificate, duty, groups, help, households, review, rule_items, shop
+from handlers import (
+    balance,
+    binding,
+    certificate,
+    duty,
+    groups,
+    help,
+    households,
+    privacy,
+    review,
+    rule_items,
+    shop,
+    staff,
+)
 
-MODULES = (help, duty, balance, binding, review, groups, rule_items, shop, households, certificate)
+MODULES = (help, duty, balance, binding, review, groups, rule_items, shop, households, certificate, staff, privacy)
 
 
 def registry() -> Registry:

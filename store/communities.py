@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert, select, update
 
 from bot.config import CommunityConfig
 from bot.roles import Role
-from store import groups, residents, shop
+from store import audit, groups, residents, shop
 from store.db import Tx
 from store.schema import accounts, communities, role_grants
 
@@ -46,6 +46,7 @@ async def sync(tx: Tx, config: CommunityConfig, *, at: datetime) -> int:
             at=at,
         )
     configured_roles: dict[int, set[Role]] = {}
+    names: dict[int, str] = {}
     for person in [*config.members, *config.staff]:
         resident_id = await residents.find_exact(
             tx, community_id=community_id, name=person.name, household=person.household
@@ -61,9 +62,12 @@ async def sync(tx: Tx, config: CommunityConfig, *, at: datetime) -> int:
         if bound is None:
             await residents.bind_account(tx, account_id=account_id, resident_id=resident_id, by=None, at=at)
         configured_roles[resident_id] = set(getattr(person, "roles", []))
+        names[resident_id] = person.name
+    # Role changes made through the file are staff actions too: they go to the audit log.
+    from_file = audit.Where()
     for resident_id, roles in configured_roles.items():
-        for role in roles:
-            await residents.grant_role(
+        for role in sorted(roles):
+            if await residents.grant_role(
                 tx,
                 community_id=community_id,
                 resident_id=resident_id,
@@ -71,7 +75,17 @@ async def sync(tx: Tx, config: CommunityConfig, *, at: datetime) -> int:
                 source="config",
                 by=None,
                 at=at,
-            )
+            ):
+                await audit.record(
+                    tx,
+                    community_id=community_id,
+                    actor_id=None,
+                    action="grant_role",
+                    at=at,
+                    where=from_file,
+                    resident=names[resident_id],
+                    role=role.value,
+                )
     # Roles that came from the file and are no longer in it go; roles granted by command stay.
     stale = await tx.execute(
         select(role_grants.c.id, role_grants.c.resident_id, role_grants.c.role).where(
@@ -81,5 +95,15 @@ async def sync(tx: Tx, config: CommunityConfig, *, at: datetime) -> int:
     for grant_id, resident_id, role in stale.all():
         if Role(role) not in configured_roles.get(resident_id, set()):
             await tx.execute(delete(role_grants).where(role_grants.c.id == grant_id))
+            await audit.record(
+                tx,
+                community_id=community_id,
+                actor_id=None,
+                action="revoke_role",
+                at=at,
+                where=from_file,
+                resident=(await residents.get(tx, resident_id)).name,
+                role=role,
+            )
     await shop.sync_products(tx, community_id=community_id, configured=config.products, at=at)
     return int(community_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 
 from bot.errors import AmbiguousResident, NoSuchResident
 from bot.roles import Role
@@ -213,3 +213,36 @@ async def count(tx: Tx, *, community_id: int) -> int:
         select(func.count()).select_from(residents).where(and_(residents.c.community_id == community_id))
     )
     return total
+
+
+async def roles_of(tx: Tx, *, resident_id: int) -> dict[Role, str]:
+    """The staff roles granted to a resident, each with where it came from (`config` or `command`)."""
+    rows = await tx.execute(
+        select(role_grants.c.role, role_grants.c.source).where(role_grants.c.resident_id == resident_id)
+    )
+    return {Role(role): source for role, source in rows.all()}
+
+
+async def revoke_role(tx: Tx, *, resident_id: int, role: Role) -> None:
+    await tx.execute(
+        delete(role_grants).where(role_grants.c.resident_id == resident_id, role_grants.c.role == role.value)
+    )
+
+
+async def unbind(tx: Tx, *, resident_id: int) -> list[str]:
+    """Unlink every chat account of a resident; returns the platforms they were on."""
+    rows = await tx.execute(
+        update(accounts)
+        .where(accounts.c.resident_id == resident_id)
+        .values(resident_id=None, bound_at=None, bound_by=None)
+        .returning(accounts.c.platform)
+    )
+    return sorted(rows.scalars())
+
+
+async def set_rank_opt_out(tx: Tx, *, resident_id: int, opt_out: bool) -> None:
+    await tx.execute(update(residents).where(residents.c.id == resident_id).values(rank_opt_out=opt_out))
+
+
+async def rank_opt_out(tx: Tx, *, resident_id: int) -> bool:
+    return bool(await tx.scalar(select(residents.c.rank_opt_out).where(residents.c.id == resident_id)))

@@ -28,7 +28,7 @@ async def test_unknown_word_in_private_gets_suggestions(bot: Harness) -> None:
 
 async def test_unknown_word_addressed_in_group_gets_an_answer(bot: Harness) -> None:
     """An unknown word after @mentioning the bot is answered, because it was meant for the bot."""
-    assert "没有「查询」这个命令" in await bot.text("张三", "@积分助手 查询")
+    assert "没有「查水表」这个命令" in await bot.text("张三", "@积分助手 查水表")
 
 
 async def test_redelivered_message_changes_nothing(bot: Harness) -> None:
