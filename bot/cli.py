@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot import logsafe
 from bot.config import DEMO_TRANSCRIPT, SAMPLE_CONFIG, CommunityConfig, ConfigError, Settings, load_community
 from bot.transcript import TranscriptError
 
@@ -59,8 +60,9 @@ def _communities(settings: Settings) -> list[CommunityConfig]:
 
 
 def _logging(settings: Settings, *, quiet: bool) -> None:
+    """Logs go to standard error, with every secret of the installation blanked out."""
     level = logging.WARNING if quiet and settings.log_level == "INFO" else getattr(logging, settings.log_level)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafe.configure(level, settings.secrets())
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -110,7 +112,8 @@ def run(
             people = [p.name for p in [*first.members, *first.staff]]
             groups = [g.name for g in first.groups if g.platform == "console"]
             console = Console(user=people[0] if people else "访客", group=groups[0] if groups else "志愿者群")
-            typer.echo(f"{first.community.name} · {first.community.bot_name} · {settings.database_url}")
+            where = logsafe.without_password(settings.database_url)
+            typer.echo(f"{first.community.name} · {first.community.bot_name} · {where}")
             await run_console(bot, console)
         finally:
             await bot.close()
@@ -495,6 +498,46 @@ def members_import(
         f"{verb} {len(plan.new)} residents and {len(plan.new_households)} households; "
         f"{len(plan.unchanged)} already there" + (" (dry run: nothing written)" if dry_run else "")
     )
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="where to write the copy, e.g. backups/2026-11-03.sqlite3")],
+    database: DatabaseOption = None,
+    force: Annotated[bool, typer.Option(help="overwrite FILE if it exists")] = False,
+) -> None:
+    """Copy the SQLite database to FILE, consistently, even while the bot is running."""
+    from store.backup import BackupError
+    from store.backup import backup as take_backup
+
+    settings = _settings(database)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        summary = take_backup(settings.database_url, file, overwrite=force)
+    except BackupError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"backed up to {summary.describe()}")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="a file made by `pointsbot backup`")],
+    database: DatabaseOption = None,
+) -> None:
+    """Check FILE, then put it in place of the SQLite database (stop the bot first; the old one is kept)."""
+    from datetime import UTC, datetime
+
+    from store.backup import BackupError
+    from store.backup import restore as put_back
+
+    settings = _settings(database)
+    try:
+        summary, kept = put_back(file, settings.database_url, now=datetime.now(UTC))
+    except BackupError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"restored {file} into {summary.describe()}")
+    if kept is not None:
+        typer.echo(f"the database it replaced is kept as {kept}")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -378,6 +379,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part for part in value.split(os.pathsep) if part]
         return value
+
+    def secrets(self) -> list[str]:
+        """The values that must never appear in a log line or a message: tokens and the database password."""
+        found = [urlsplit(self.database_url).password or ""]
+        if self.telegram is not None:
+            found.append(self.telegram.token.get_secret_value())
+            if self.telegram.webhook_secret is not None:
+                found.append(self.telegram.webhook_secret.get_secret_value())
+        if self.wechaty is not None:
+            found.append(self.wechaty.token.get_secret_value())
+        return [value for value in found if value]
 
     @classmethod
     def settings_customise_sources(
