@@ -106,7 +106,7 @@ def parse(
     if not body:
         return None
     word, _, rest = body.partition(" ")
-    word = fold(word).lower()
+    word = "".join(fold(word).lower().split())  # NFKC can turn one sign into a space and a mark (¯)
     if "@" in word and not word.startswith("@"):
         word, _, target = word.partition("@")
         if target not in {fold(n).lower() for n in bot_names}:
