@@ -42,8 +42,8 @@ def _name_and_role(ctx: Context) -> tuple[str, Role]:
     return clean_name(" ".join(ctx.args[:-1])), role
 
 
-@command("grant", "设置角色", "授权", roles=ADMINS)
-async def grant(msg: Incoming, ctx: Context) -> Reply:
+@command("grant_role", "设置角色", "授权", "grant-role", roles=ADMINS)
+async def grant_role(msg: Incoming, ctx: Context) -> Reply:
     t = ctx.t
     name, role = _name_and_role(ctx)
     resident = await residents.find_by_name(ctx.tx, community_id=ctx.community.id, name=name)
@@ -62,8 +62,8 @@ async def grant(msg: Incoming, ctx: Context) -> Reply:
     return Reply(t("staff.granted", name=resident.name, role=role_name))
 
 
-@command("revoke", "取消角色", "撤销角色", roles=ADMINS)
-async def revoke(msg: Incoming, ctx: Context) -> Reply:
+@command("revoke_role", "取消角色", "撤销角色", "revoke-role", roles=ADMINS)
+async def revoke_role(msg: Incoming, ctx: Context) -> Reply:
     t = ctx.t
     name, role = _name_and_role(ctx)
     resident = await residents.find_by_name(ctx.tx, community_id=ctx.community.id, name=name)
