@@ -28,6 +28,11 @@ from store.residents import Actor
 log = logging.getLogger(__name__)
 
 
+def _said(parsed: Parsed) -> str:
+    """A command as the flood guard compares it: `／签到` and `签到` are the same words."""
+    return f"{parsed.word} {parsed.rest}"
+
+
 class _Duplicate(Exception):
     """The message was handled before: roll back and say nothing."""
 
@@ -94,7 +99,7 @@ class Dispatcher:
         if spec is None and not (msg.chat.is_private or parsed.addressed):
             return []  # people talk in groups: an unknown word there is not for the bot
         if self.flood is not None:
-            verdict = self.flood.check(msg, f"{parsed.word} {parsed.rest}")
+            verdict = self.flood.check(msg, _said(parsed))
             if verdict is Verdict.IGNORE:
                 return []
             if verdict is not Verdict.PASS:
@@ -126,6 +131,8 @@ class Dispatcher:
                 ):
                     raise _Duplicate
                 tx.after_commit.append(self.on_commit)
+            if self.flood is not None:
+                self.flood.carried_out(msg, _said(parsed))
         except _Duplicate:
             return []
         except DomainError as error:

@@ -1,8 +1,10 @@
 """Flood limits: how much one chat account, and one group, may ask of the bot.
 
-A person who sends the same command ten times because the network is slow gets one answer. Someone who
-sends many different commands quickly gets answers until their allowance runs out, then one "slow down"
-and silence for a while; a group that floods the bot is treated the same way. Everything is kept in memory
+A person who sends the same command ten times because the network is slow gets one answer: once a command has
+been carried out, the same words from the same account in the same chat are ignored for a while (a command
+that was refused may be sent again at once — something may have changed, like the group being registered).
+Someone who sends many commands quickly gets answers until their allowance runs out, then one "slow down" and
+silence for a while; a group that floods the bot is treated the same way. Everything is kept in memory
 and measured on the bot's clock, so a virtual clock makes it exact in tests.
 """
 
@@ -22,7 +24,7 @@ class FloodLimits:
     group_burst: int = 30  # commands one group may send back to back
     group_refill: float = 1.0
     cooldown: float = 60.0  # seconds of silence once an allowance has run out
-    repeat_window: float = 30.0  # the same command again, same account and chat, within this: ignored
+    repeat_window: float = 30.0  # a command carried out, sent again by the same account in the chat: ignored
 
 
 class Verdict(Enum):
@@ -62,7 +64,7 @@ class FloodGuard:
         self.clock = clock
         self._users: dict[tuple[str, str], _Allowance] = {}
         self._groups: dict[tuple[str, str], _Allowance] = {}
-        self._last: dict[tuple[str, str, str], tuple[str, float]] = {}  # (platform, chat, user) -> (command, at)
+        self._done: dict[tuple[str, str, str], tuple[str, float]] = {}  # (platform, chat, user) -> (command, at)
         self._checks = 0
 
     def check(self, msg: Incoming, command: str) -> Verdict:
@@ -70,9 +72,8 @@ class FloodGuard:
         limits = self.limits
         now = self.clock.now().timestamp()
         self._prune(now)
-        speaker = (msg.platform, msg.chat.id, msg.sender.id)
-        last = self._last.get(speaker)
-        if last is not None and last[0] == command and now - last[1] < limits.repeat_window:
+        done = self._done.get((msg.platform, msg.chat.id, msg.sender.id))
+        if done is not None and done[0] == command and now - done[1] < limits.repeat_window:
             return Verdict.IGNORE
         user = _allowance(self._users, (msg.platform, msg.sender.id), now, limits.user_burst, limits.user_refill)
         group = None
@@ -94,8 +95,11 @@ class FloodGuard:
         user.tokens -= 1
         if group is not None:
             group.tokens -= 1
-        self._last[speaker] = (command, now)
         return Verdict.PASS
+
+    def carried_out(self, msg: Incoming, command: str) -> None:
+        """The command was carried out (not refused): the same words again soon are a repeat."""
+        self._done[(msg.platform, msg.chat.id, msg.sender.id)] = (command, self.clock.now().timestamp())
 
     def _prune(self, now: float) -> None:
         """Forget people and groups that have been quiet long enough to be back at a full allowance."""
@@ -107,5 +111,5 @@ class FloodGuard:
         for table in (self._users, self._groups):
             for key in [k for k, a in table.items() if now - max(a.at, a.shut_until) > quiet]:
                 del table[key]
-        for speaker in [k for k, (_, at) in self._last.items() if now - at > limits.repeat_window]:
-            del self._last[speaker]
+        for speaker in [k for k, (_, at) in self._done.items() if now - at > limits.repeat_window]:
+            del self._done[speaker]

@@ -40,6 +40,14 @@ async def test_the_same_command_later_is_answered_again(guarded: Harness) -> Non
     assert "您已经在值班了" in await guarded.text("张三", "签到")
 
 
+async def test_a_refused_command_may_be_sent_again_at_once(guarded: Harness) -> None:
+    """A refusal is not a repeat: once the group is registered, the same 签到 a moment later is carried out."""
+    assert "本群还没有登记" in await guarded.text("张三", "签到", chat="新群")
+    await guarded.text("王主任", "登记本群 值班", chat="新群")
+    assert "签到成功" in await guarded.text("张三", "签到", chat="新群")
+    assert await guarded.text("张三", "签到", chat="新群") == ""
+
+
 async def test_many_different_commands_get_a_slow_down_then_silence(guarded: Harness) -> None:
     """Past the allowance one account is told once to slow down, then ignored until the cooldown ends."""
     words = ["帮助", "我的积分", "明细", "签到", "签退", "帮助 签到", "帮助 签退"]
