@@ -14,8 +14,9 @@ from bot.i18n import catalogue, placeholders
 from bot.messages import Incoming, Reply
 from bot.parse import clean_name, fold
 from bot.roles import STAFF_ROLES, Role
-from handlers.common import household_text, record_action
-from store import audit, duty, ledger, records, residents
+from handlers import balance
+from handlers.common import record_action
+from store import audit, residents
 
 ADMINS = {Role.ADMIN}
 STAFF = STAFF_ROLES
@@ -87,44 +88,18 @@ async def lookup(msg: Incoming, ctx: Context) -> Reply:
     if not ctx.args:
         raise UsageError()
     resident = await residents.find_by_name(ctx.tx, community_id=ctx.community.id, name=clean_name(ctx.rest))
-    period = ctx.rules.period_of(ctx.now)
-    lines = [
-        t(
-            "staff.lookup_title",
-            name=resident.name,
-            household=household_text(ctx, resident.household),
-            balance=await ledger.balance(ctx.tx, resident.id),
-            period_points=await ledger.period_points(ctx.tx, resident_id=resident.id, period=period.label),
-        )
-    ]
-    if resident.household_id is not None:
-        lines.append(
-            t(
-                "balance.household",
-                household=resident.household,
-                points=await ledger.household_balance(ctx.tx, resident.household_id),
-            )
-        )
-    minutes, points = await records.waiting(ctx.tx, resident_id=resident.id)
-    if minutes:
-        lines.append(t("balance.waiting", minutes=minutes, points=points))
-    session = await duty.open_session(ctx.tx, resident_id=resident.id)
-    if session is not None:
-        lines.append(t("balance.on_duty", activity=session.activity, start=session.started_at))
+    lines = await balance.numbers(
+        ctx,
+        resident_id=resident.id,
+        name=resident.name,
+        household_id=resident.household_id,
+        household=resident.household,
+    )
     platforms = sorted({p for _, p, _ in await residents.accounts_of(ctx.tx, [resident.id])})
     lines.append(t("staff.lookup_accounts", platforms="、".join(platforms)) if platforms else t("staff.lookup_unbound"))
     if await residents.rank_opt_out(ctx.tx, resident_id=resident.id):
         lines.append(t("staff.lookup_opted_out"))
-    for entry in await ledger.history(ctx.tx, resident_id=resident.id, limit=5):
-        lines.append(
-            t(
-                "history.line",
-                date=t.short_date(entry.created_at),
-                what=t(f"history.kind.{entry.kind.value}", reason=entry.reason),
-                points=t.points(entry.points),
-                by=entry.created_by or t("history.by_bot"),
-            )
-        )
+    lines += await balance.history_lines(ctx, resident_id=resident.id, limit=5)
     lines.append(t("staff.lookup_audited"))
     await record_action(msg, ctx, "lookup", resident=resident.name)
     return Reply("\n".join(lines))

@@ -78,7 +78,12 @@ async def test_lookup_is_private_staff_only_and_audited(bot: Harness) -> None:
     assert "只有工作人员" in await bot.text("李四", "查询 张三", chat=PRIVATE)
     assert "只能私聊我发" in await bot.text("李审核", "查询 张三")
     reply = await bot.text("李审核", "查询 张三", chat=PRIVATE)
-    assert "张三（1-1-101）：现有 0 分" in reply and "正在值班：巡逻" in reply and "已记入操作记录" in reply
+    assert (
+        "张三 的积分：现有 0 分" in reply
+        and "全家（1-1-101）" in reply
+        and "正在值班：巡逻" in reply
+        and "已记入操作记录" in reply
+    )
     assert "李审核：查询了 张三 的积分和记录（私聊）" in await bot.text("王主任", "操作记录", chat=PRIVATE)
 
 
