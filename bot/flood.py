@@ -1,8 +1,9 @@
 """Flood limits: how much one chat account, and one group, may ask of the bot.
 
 A person who sends the same command ten times because the network is slow gets one answer: once a command has
-been carried out, the same words from the same account in the same chat are ignored for a while (a command
-that was refused may be sent again at once — something may have changed, like the group being registered).
+been carried out, the same words sent again straight after it, by the same account in the same chat, are
+ignored for a while. A command that was refused may be sent again at once, and so may one the person sent
+something else in between: something may have changed (the group was registered, a private chat opened).
 Someone who sends many commands quickly gets answers until their allowance runs out, then one "slow down" and
 silence for a while; a group that floods the bot is treated the same way. Everything is kept in memory
 and measured on the bot's clock, so a virtual clock makes it exact in tests.
@@ -24,7 +25,7 @@ class FloodLimits:
     group_burst: int = 30  # commands one group may send back to back
     group_refill: float = 1.0
     cooldown: float = 60.0  # seconds of silence once an allowance has run out
-    repeat_window: float = 30.0  # a command carried out, sent again by the same account in the chat: ignored
+    repeat_window: float = 30.0  # a command carried out and sent again straight after, within this: ignored
 
 
 class Verdict(Enum):
@@ -47,6 +48,19 @@ class _Allowance:
         self.at = now
 
 
+@dataclass(slots=True)
+class _Latest:
+    """An account's latest command that was let through."""
+
+    chat: str
+    command: str
+    at: float
+    carried_out: bool = False
+
+    def repeated_by(self, chat: str, command: str, now: float, window: float) -> bool:
+        return self.carried_out and (self.chat, self.command) == (chat, command) and now - self.at < window
+
+
 def _allowance(
     table: dict[tuple[str, str], _Allowance], key: tuple[str, str], now: float, burst: int, refill: float
 ) -> _Allowance:
@@ -64,7 +78,7 @@ class FloodGuard:
         self.clock = clock
         self._users: dict[tuple[str, str], _Allowance] = {}
         self._groups: dict[tuple[str, str], _Allowance] = {}
-        self._done: dict[tuple[str, str, str], tuple[str, float]] = {}  # (platform, chat, user) -> (command, at)
+        self._latest: dict[tuple[str, str], _Latest] = {}  # (platform, user) -> the account's latest command
         self._checks = 0
 
     def check(self, msg: Incoming, command: str) -> Verdict:
@@ -72,8 +86,8 @@ class FloodGuard:
         limits = self.limits
         now = self.clock.now().timestamp()
         self._prune(now)
-        done = self._done.get((msg.platform, msg.chat.id, msg.sender.id))
-        if done is not None and done[0] == command and now - done[1] < limits.repeat_window:
+        latest = self._latest.get((msg.platform, msg.sender.id))
+        if latest is not None and latest.repeated_by(msg.chat.id, command, now, limits.repeat_window):
             return Verdict.IGNORE
         user = _allowance(self._users, (msg.platform, msg.sender.id), now, limits.user_burst, limits.user_refill)
         group = None
@@ -95,11 +109,14 @@ class FloodGuard:
         user.tokens -= 1
         if group is not None:
             group.tokens -= 1
+        self._latest[(msg.platform, msg.sender.id)] = _Latest(msg.chat.id, command, now)
         return Verdict.PASS
 
     def carried_out(self, msg: Incoming, command: str) -> None:
-        """The command was carried out (not refused): the same words again soon are a repeat."""
-        self._done[(msg.platform, msg.chat.id, msg.sender.id)] = (command, self.clock.now().timestamp())
+        """The command was carried out (not refused): the same words straight after are a repeat."""
+        latest = self._latest.get((msg.platform, msg.sender.id))
+        if latest is not None and (latest.chat, latest.command) == (msg.chat.id, command):
+            latest.carried_out = True
 
     def _prune(self, now: float) -> None:
         """Forget people and groups that have been quiet long enough to be back at a full allowance."""
@@ -111,5 +128,5 @@ class FloodGuard:
         for table in (self._users, self._groups):
             for key in [k for k, a in table.items() if now - max(a.at, a.shut_until) > quiet]:
                 del table[key]
-        for speaker in [k for k, (_, at) in self._done.items() if now - at > limits.repeat_window]:
-            del self._done[speaker]
+        for speaker in [k for k, latest in self._latest.items() if now - latest.at > limits.repeat_window]:
+            del self._latest[speaker]

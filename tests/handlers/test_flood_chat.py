@@ -48,6 +48,14 @@ async def test_a_refused_command_may_be_sent_again_at_once(guarded: Harness) -> 
     assert await guarded.text("张三", "签到", chat="新群") == ""
 
 
+async def test_the_same_command_after_something_else_is_answered(guarded: Harness) -> None:
+    """Only a repeat straight after is ignored: 我的积分, then 明细, then 我的积分 again gets its answer."""
+    assert "张三 的积分" in await guarded.text("张三", "我的积分", chat=PRIVATE)
+    assert await guarded.text("张三", "我的积分", chat=PRIVATE) == ""
+    await guarded.text("张三", "明细", chat=PRIVATE)
+    assert "张三 的积分" in await guarded.text("张三", "我的积分", chat=PRIVATE)
+
+
 async def test_many_different_commands_get_a_slow_down_then_silence(guarded: Harness) -> None:
     """Past the allowance one account is told once to slow down, then ignored until the cooldown ends."""
     words = ["帮助", "我的积分", "明细", "签到", "签退", "帮助 签到", "帮助 签退"]

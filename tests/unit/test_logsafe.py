@@ -14,7 +14,7 @@ TOKEN = "123456789:AAEabcdefghijklmnopqrstuvwxyz0123"
 GATEWAY = "puppet-token-4f1c2e9a"
 ENV = {
     "POINTSBOT_TELEGRAM__TOKEN": TOKEN,
-    "POINTSBOT_TELEGRAM__WEBHOOK_SECRET": "hook-secret-77",
+    "POINTSBOT_TELEGRAM__WEBHOOK_SECRET": "hook_secret_77_abcdef",
     "POINTSBOT_WECHATY__ENDPOINT": "127.0.0.1:8788",
     "POINTSBOT_WECHATY__TOKEN": GATEWAY,
     "POINTSBOT_DATABASE_URL": "postgresql+asyncpg://bot:db-pass-123@127.0.0.1/points",
@@ -32,7 +32,7 @@ def logged() -> tuple[io.StringIO, logging.Logger]:
 
 def test_settings_know_their_secrets() -> None:
     """Every token and the database password are the installation's secrets."""
-    assert set(Settings.from_env(ENV).secrets()) == {TOKEN, "hook-secret-77", GATEWAY, "db-pass-123"}
+    assert set(Settings.from_env(ENV).secrets()) == {TOKEN, "hook_secret_77_abcdef", GATEWAY, "db-pass-123"}
 
 
 def test_messages_and_arguments_are_redacted(logged: tuple[io.StringIO, logging.Logger]) -> None:
