@@ -93,7 +93,11 @@ class App:
         self.jobs: list[JobSpec] = []
 
     async def open(self) -> App:
-        """Prepare the schema, bring communities in line with their files, and get ready to handle messages."""
+        """Prepare the schema, bring communities in line with their files, get ready to handle messages, and
+        catch up with the schedule: what fell due while the bot was away is done now, or reported."""
+        now = self.clock.now()
+        for config in self.configs:
+            config.check_dates(now.astimezone(config.community.tz).date())
         await prepare_schema(self.db)
         items: list[Community] = []
         async with self.db.transaction() as tx:
@@ -123,6 +127,10 @@ class App:
             rng=self.rng,
         )
         self.jobs = [job for c in items for job in community_jobs(self.db, c, on_done=self._sender.wake)]
+        await self._sender.recover()  # messages a dead process left half-sent: never resent blindly, staff told
+        for spec in self.jobs:
+            if spec.coalesce:  # the state-looking jobs and the calendar's catch-up, once, at start
+                await spec.run(now)
         return self
 
     @property
@@ -150,13 +158,18 @@ class App:
             if set_clock is not None:
                 set_clock(moment)
             await spec.run(moment)
-            await self.sender.deliver_due()
+            await self.deliver_all_due()
         if set_clock is not None:
             set_clock(until)
+        await self.deliver_all_due()
+
+    async def deliver_all_due(self) -> None:
+        """Send every outbox row due now (many groups take several passes of the sender)."""
+        while await self.sender.deliver_due():
+            pass
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Live mode: the scheduler and the outbox sender run until `stop` is set."""
-        await self.sender.recover()
         schedule = LiveSchedule(self.jobs, self.clock)
         schedule.start()
         try:

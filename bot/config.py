@@ -11,13 +11,25 @@ import re
 import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, datetime, time
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.i18n import LANGUAGES
@@ -33,6 +45,35 @@ class _Strict(BaseModel):
 
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+def _time_of_day(value: object) -> object:
+    """ "09:00" (or a TOML local time) in the community's time zone; a date-time or a zone is refused."""
+    expected = 'a time of day like "09:00" (24-hour clock), read in the [community] timezone'
+    if isinstance(value, datetime):
+        zone = "" if value.tzinfo else " (and a date-time without a zone could mean any moment)"
+        raise ValueError(f"{expected}, not a date-time{zone}")
+    if isinstance(value, time):
+        if value.tzinfo is not None:
+            raise ValueError(f"{expected}, without an offset")
+        return value.replace(second=0, microsecond=0)
+    hours, sep, minutes = value.strip().partition(":") if isinstance(value, str) else ("", "", "")
+    if sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and int(hours) < 24 and int(minutes) < 60:
+        return time(int(hours), int(minutes))
+    raise ValueError(expected)
+
+
+def _plain_date(value: object) -> object:
+    if isinstance(value, datetime):
+        zone = "" if value.tzinfo else "; a date-time without a zone could mean any moment"
+        raise ValueError(f"a date like 2026-12-20, without a time of day (that has its own key){zone}")
+    return value
+
+
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
+PlainDate = Annotated[date, BeforeValidator(_plain_date)]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class CommunitySection(_Strict):
@@ -102,10 +143,97 @@ class ExchangeSection(_Strict):
 
     months: list[Annotated[int, Field(ge=1, le=12)]] = [3, 6, 9, 12]
     day: int = Field(default=28, ge=1, le=28, description="day of those months")
-    dates: list[date] = Field(default_factory=list, description="extra exchange days, e.g. 2026-12-20")
+    dates: list[PlainDate] = Field(default_factory=list, description="extra exchange days, e.g. 2026-12-20")
     place: str = Field(default="", max_length=60)
     hours: str = Field(default="", max_length=40, description="opening hours as people read them, 09:00–11:30")
     announce_days_before: int = Field(default=3, ge=0, le=30)
+    announce_time: TimeOfDay = Field(default=time(8, 30), description="when announcements go out, local time")
+
+
+def _day_in_every_month(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= 28:
+        raise ValueError(
+            f"a day of the month from 1 to 28, so that every month has it (February has no day {value})"
+            if value > 28
+            else "a day of the month from 1 to 28"
+        )
+    return value
+
+
+class NoticeSchedule(_Strict):
+    """The monthly notice 月度公示 and its objection window."""
+
+    day: int | None = Field(default=None, description="day of the month; default: [points] period_start_day")
+    time: TimeOfDay = time(9, 0)
+    objection_days: int = Field(default=3, ge=1, le=14)
+    mask_names: bool = True
+    picture: bool = True
+    rows: int = Field(default=30, ge=5, le=200, description="households listed in the text (the picture lists more)")
+
+    _day = field_validator("day")(_day_in_every_month)
+
+
+class WeeklySchedule(_Strict):
+    """The weekly summary 每周测评 to staff."""
+
+    enabled: bool = True
+    day: Weekday = "mon"
+    time: TimeOfDay = time(8, 30)
+
+
+def _month_day(value: object) -> object:
+    expected = 'a day of the year like "12-31" (month-day) that every year has'
+    if not isinstance(value, str):
+        raise ValueError(expected)
+    month, sep, day = value.strip().partition("-")
+    if not (sep and month.isdigit() and day.isdigit()):
+        raise ValueError(expected)
+    try:
+        date(2025, int(month), int(day))  # 2025 is not a leap year: 02-29 is refused on purpose
+    except ValueError:
+        raise ValueError(f"{expected}; {value!r} does not exist every year") from None
+    return f"{int(month):02d}-{int(day):02d}"
+
+
+class RankingSchedule(_Strict):
+    """The annual ranking 年度公示 of star households 星级文明户."""
+
+    enabled: bool = True
+    date: Annotated[str, BeforeValidator(_month_day)] = "12-31"
+    time: TimeOfDay = time(10, 0)
+    stars: list[Annotated[int, Field(ge=1)]] = Field(default=[20, 50, 100, 200, 300], min_length=1, max_length=5)
+    rows: int = Field(default=30, ge=5, le=200)
+
+    @field_validator("stars")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        if any(b <= a for a, b in pairwise(value)):
+            raise ValueError("points for one star, two stars, … in increasing order, e.g. [20, 50, 100, 200, 300]")
+        return value
+
+    @property
+    def month_day(self) -> tuple[int, int]:
+        month, day = self.date.split("-")
+        return int(month), int(day)
+
+
+class Reminder(_Strict):
+    """A text posted on a schedule, e.g. the duty reminder the team leader used to send by hand."""
+
+    time: TimeOfDay
+    text: str = Field(min_length=1, max_length=500)
+    days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], min_length=1)
+    groups: list[str] = Field(default_factory=list, description="group names from [[groups]]; empty: duty groups")
+
+
+class ScheduleSection(_Strict):
+    catch_up_days: int = Field(
+        default=2, ge=0, le=30, description="a notice missed while the bot was down is still sent this late"
+    )
+    notice: NoticeSchedule = NoticeSchedule()
+    weekly: WeeklySchedule = WeeklySchedule()
+    ranking: RankingSchedule = RankingSchedule()
+    reminders: list[Reminder] = []
 
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$", description="letters, digits, - _ .")]
@@ -194,6 +322,40 @@ class CommunityConfig(_Strict):
     households: HouseholdsSection = HouseholdsSection()
     rules: RulesSection = RulesSection()
     products: list[ProductSection] = []
+    schedule: ScheduleSection = ScheduleSection()
+    _source: str = PrivateAttr(default="community.toml")
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_groups_known(cls, schedule: ScheduleSection, info: ValidationInfo) -> ScheduleSection:
+        groups: list[GroupSection] = info.data.get("groups", [])
+        known = [g.name for g in groups]
+        for number, reminder in enumerate(schedule.reminders, start=1):
+            for name in reminder.groups:
+                if name not in known:
+                    raise ValueError(
+                        f"[[schedule.reminders]] #{number} groups: no group named {name!r} in [[groups]]; "
+                        f"name one of: {', '.join(known) or '(no groups listed)'}"
+                    )
+        return schedule
+
+    @property
+    def source(self) -> str:
+        """The file this configuration came from, for error messages."""
+        return self._source
+
+    @property
+    def notice_day(self) -> int:
+        return self.schedule.notice.day or self.points.period_start_day
+
+    def check_dates(self, today: date) -> None:
+        """Refuse, at start, what only the calendar can tell is wrong: an extra exchange day already past."""
+        past = [d for d in self.exchange.dates if d < today]
+        if past:
+            raise ConfigError(
+                f"{self.source}: invalid configuration\n  [exchange] dates: {past[0].isoformat()} is already past "
+                f"(today is {today.isoformat()}); remove it, or write a coming date"
+            )
 
     @model_validator(mode="after")
     def _unique_names(self) -> CommunityConfig:
@@ -221,15 +383,18 @@ class CommunityConfig(_Strict):
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
+    """Where in the file: `[points] min_minutes`, `[[groups]] #2 name`, `[schedule.notice] day`."""
     if not loc:
         return "(top level)"
+    index = next((i for i, part in enumerate(loc) if isinstance(part, int)), None)
+    if index is not None and 0 < index < len(loc) - 1:  # inside an array of tables
+        table = ".".join(str(part) for part in loc[:index])
+        inner = ".".join(str(part) for part in loc[index + 1 :])
+        return f"[[{table}]] #{int(loc[index]) + 1} {inner}".strip()
+    if len(loc) >= 3 and index is None:  # a nested table: [schedule.notice] day
+        return f"[{'.'.join(str(part) for part in loc[:-1])}] {loc[-1]}"
     head, *rest = loc
-    if rest and isinstance(rest[0], int):
-        where = f"[[{head}]] #{rest[0] + 1}"
-        rest = rest[1:]
-    else:
-        where = f"[{head}]"
-    return f"{where} {'.'.join(str(r) for r in rest)}".strip()
+    return f"[{head}] {'.'.join(str(r) for r in rest)}".strip()
 
 
 def describe_validation_error(source: str, error: ValidationError) -> str:
@@ -243,6 +408,9 @@ def describe_validation_error(source: str, error: ValidationError) -> str:
             message = "required key is missing"
         got = item.get("input")
         shown = "" if item["type"] in {"missing", "extra_forbidden"} or isinstance(got, dict) else f" (got {got!r})"
+        if message.startswith("["):  # a check across sections names the exact place itself
+            lines.append(f"  {message}")
+            continue
         lines.append(f"  {_where(loc)}: {message}{shown}")
     return "\n".join(lines)
 
@@ -268,9 +436,11 @@ def load_community(path: Path) -> CommunityConfig:
 
 def parse_community(raw: Mapping[str, Any], *, source: str = "community.toml") -> CommunityConfig:
     try:
-        return CommunityConfig.model_validate(raw)
+        config = CommunityConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(source, exc)) from None
+    config._source = source
+    return config
 
 
 # --- installation settings from the environment -------------------------------------------------------

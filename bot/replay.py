@@ -38,26 +38,38 @@ async def replay(
     transport = MemoryTransport("console")
     with tempfile.TemporaryDirectory(prefix="pointsbot-replay-") as folder:
         url = database_url or f"sqlite+aiosqlite:///{Path(folder) / 'replay.sqlite3'}"
-        app = App(
-            database_url=url,
-            configs=[config],
-            clock=clock,
-            transports={"console": transport},
-            paced=False,
-            flood=None,  # a transcript says many things at one instant of its clock
-            rng=random.Random(7),  # one-time codes come out the same at every replay
-        )
-        await app.open()
+        rng = random.Random(7)  # one-time codes come out the same at every replay
+
+        async def start() -> App:
+            started = App(
+                database_url=url,
+                configs=[config],
+                clock=clock,
+                transports={"console": transport},
+                paced=False,
+                flood=None,  # a transcript says many things at one instant of its clock
+                rng=rng,
+            )
+            await started.open()
+            await started.deliver_all_due()
+            return started
+
+        app = await start()
         try:
             for line in lines:
                 emit(line.raw)
                 if isinstance(line.item, ClockLine):
                     if line.item.moment < clock.now():
                         raise TranscriptError(line.number, "the clock cannot go back")
-                    await app.run_jobs_until(clock.now(), line.item.moment)
+                    if line.item.restart:  # down until now: nothing runs in between, then a real start-up
+                        await app.close()
+                        clock.set(line.item.moment)
+                        app = await start()
+                    else:
+                        await app.run_jobs_until(clock.now(), line.item.moment)
                 elif isinstance(line.item, MessageLine):
                     await app.receive(incoming(line.item, at=clock.now()))
-                    await app.sender.deliver_due()
+                    await app.deliver_all_due()
                 else:
                     continue
                 for message in transport.take():

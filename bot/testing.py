@@ -100,7 +100,7 @@ class Harness:
     async def say(self, who: str, text: str, *, chat: str = GROUP, message_id: str | None = None) -> list[Outgoing]:
         """Everything the bot sends because of this message: replies, then outbox deliveries."""
         await self.app.receive(self.message(who, text, chat=chat, message_id=message_id))
-        await self.app.sender.deliver_due()
+        await self.app.deliver_all_due()
         return self.transport.take()
 
     async def text(self, who: str, text: str, *, chat: str = GROUP) -> str:
@@ -110,7 +110,22 @@ class Harness:
     async def at(self, when: str) -> list[Outgoing]:
         """Move the clock forward (community time), running the jobs that fall due; returns what they sent."""
         await self.app.run_jobs_until(self.clock.now(), local(when, self.config))
-        await self.app.sender.deliver_due()
+        return self.transport.take()
+
+    async def restart(self, when: str) -> list[Outgoing]:
+        """The bot stops now and starts again at `when` (community time): nothing runs in between, then the
+        start-up catches up. Returns what the start-up sent."""
+        await self.app.close()
+        self.clock.set(local(when, self.config))
+        self.app = App(
+            database_url=str(self.app.db.url.render_as_string(hide_password=False)),
+            configs=[self.config],
+            clock=self.clock,
+            transports={"console": self.transport},
+            paced=False,
+        )
+        await self.app.open()
+        await self.app.deliver_all_due()
         return self.transport.take()
 
     async def close(self) -> None:

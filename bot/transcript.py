@@ -2,6 +2,7 @@
 
     # a comment
     @2026-11-03 09:00                 sets the clock (community time zone); jobs due in between run
+    @2026-11-28 08:00 restart         the bot was down since the line before and starts again now
     [志愿者群] 张三: 签到 卫生整治     a message in group 志愿者群 from console user 张三
     [私聊] 张三: 我的积分              a message in 张三's private chat with the bot
 
@@ -24,7 +25,7 @@ from bot.messages import ChatKind, ChatRef, Incoming, Outgoing, UserRef
 
 PRIVATE = "私聊"
 INDENT = "    "
-_CLOCK = re.compile(r"^@(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?::\d{2})?\s*$")
+_CLOCK = re.compile(r"^@(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?::\d{2})?(\s+(?:restart|重启))?\s*$")
 _MESSAGE = re.compile(r"^\[([^\]]+)\]\s*([^:：]+?)\s*[:：]\s?(.*)$")
 
 
@@ -36,6 +37,7 @@ class TranscriptError(ValueError):
 @dataclass(frozen=True, slots=True)
 class ClockLine:
     moment: datetime
+    restart: bool = False  # the bot was down until `moment`: nothing ran in between; it starts again now
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +69,14 @@ def read(lines: Iterable[str], *, tz: ZoneInfo, bot_names: Iterable[str]) -> lis
         if stripped.startswith("@"):
             match = _CLOCK.match(stripped)
             if not match:
-                raise TranscriptError(number, f"a clock line looks like @2026-11-03 09:00, not {stripped!r}")
+                raise TranscriptError(
+                    number, f"a clock line looks like @2026-11-03 09:00 (or @… restart), not {stripped!r}"
+                )
             try:
                 moment = datetime.fromisoformat(f"{match.group(1)} {match.group(2).zfill(5)}").replace(tzinfo=tz)
             except ValueError:
                 raise TranscriptError(number, f"no such date or time: {stripped!r}") from None
-            parsed.append(Line(number, raw, ClockLine(moment)))
+            parsed.append(Line(number, raw, ClockLine(moment, restart=match.group(3) is not None)))
             continue
         match = _MESSAGE.match(stripped)
         if not match:

@@ -11,6 +11,8 @@ from handlers import (
     groups,
     help,
     households,
+    notices,
+    objections,
     privacy,
     review,
     rule_items,
@@ -18,7 +20,22 @@ from handlers import (
     staff,
 )
 
-MODULES = (help, duty, balance, binding, review, groups, rule_items, shop, households, certificate, staff, privacy)
+MODULES = (
+    help,
+    duty,
+    balance,
+    binding,
+    review,
+    groups,
+    rule_items,
+    shop,
+    households,
+    certificate,
+    staff,
+    privacy,
+    notices,
+    objections,
+)
 
 
 def registry() -> Registry:

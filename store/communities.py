@@ -20,7 +20,9 @@ async def sync(tx: Tx, config: CommunityConfig, *, at: datetime) -> int:
 
     People listed in the file are bound on the console platform under their name, so that the console and
     transcripts can speak as them. Nothing is ever deleted: a person removed from the file keeps their history.
+    Two processes starting at once take turns, so that neither creates what the other is creating.
     """
+    await tx.serialize("pointsbot:community-sync")
     section = config.community
     community_id: int | None = await tx.scalar(
         select(communities.c.id).where(communities.c.key == section.community_key)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -58,6 +59,13 @@ class Tx:
     def lock(self, statement: Any) -> Any:
         """SELECT … FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock."""
         return statement.with_for_update() if self.dialect == "postgresql" else statement
+
+    async def serialize(self, name: str) -> None:
+        """Hold the lock called `name` until this transaction ends: one holder at a time, across processes.
+        On PostgreSQL an advisory lock; SQLite's BEGIN IMMEDIATE already lets only one writer in."""
+        if self.dialect == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            await self.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _sqlite_setup(engine: AsyncEngine) -> None:

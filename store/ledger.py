@@ -2,7 +2,8 @@
 
 A balance is the sum of a resident's entries. `post` is the one function that writes an entry, and it
 moves the cached balance in the same statement sequence of the same transaction; a correction is a new,
-reversing entry, never an edit.
+reversing entry, never an edit. A period that has been published and closed takes no more entries: a
+correction found later goes into the current period.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 
 from bot.errors import DomainError, InsufficientPoints
+from store import periods
 from store.db import Tx
 from store.schema import balances, ledger_entries, residents
 
@@ -25,6 +27,10 @@ class EntryKind(StrEnum):
     REDEMPTION = "redemption"
     REVERSAL = "reversal"
     ADJUSTMENT = "adjustment"
+
+
+class PeriodClosed(DomainError):
+    key = "ledger.period_closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +63,13 @@ async def post(
     """Write one ledger entry and move the cached balance with it.
 
     A debit that would take the balance below zero raises InsufficientPoints and writes nothing: the
-    conditional UPDATE decides atomically, so two debits at the same moment cannot both pass.
+    conditional UPDATE decides atomically, so two debits at the same moment cannot both pass. An entry
+    for a closed period raises PeriodClosed and writes nothing.
     """
     if points == 0:
         raise ValueError("a ledger entry moves at least one point")
+    if await periods.closed_at(tx, community_id=community_id, label=period) is not None:
+        raise PeriodClosed(year=int(period[:4]), month=int(period[5:]))
     new_balance = await tx.scalar(
         update(balances)
         .where(balances.c.resident_id == resident_id, balances.c.points + points >= 0)

@@ -8,11 +8,13 @@ resent blindly: it becomes `unknown` and staff are told.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
@@ -20,7 +22,7 @@ from bot.messages import ChatKind, ChatRef, Image, Outgoing, UserRef
 from bot.roles import Role
 from store import residents
 from store.db import AnyRow, Tx
-from store.schema import outbox
+from store.schema import images, outbox
 
 
 class Status(StrEnum):
@@ -51,7 +53,7 @@ _COLUMNS = (
     outbox.c.text,
     outbox.c.mentions,
     outbox.c.image_name,
-    outbox.c.image_data,
+    images.c.data,
     outbox.c.kind,
     outbox.c.dedupe_key,
     outbox.c.attempts,
@@ -84,6 +86,18 @@ def _item(row: AnyRow) -> Item:
     return Item(id_, community_id, kind, key, attempts, message)
 
 
+def _select() -> Any:
+    return select(*_COLUMNS).select_from(outbox.outerjoin(images, images.c.id == outbox.c.image_id))
+
+
+async def store_image(tx: Tx, image: Image, *, at: datetime) -> int:
+    """Keep a picture once, however many rows post it (one notice, 768 groups)."""
+    digest = hashlib.sha256(image.data).hexdigest()
+    await tx.execute(tx.insert_ignoring_conflicts(images).values(sha256=digest, data=image.data, created_at=at))
+    image_id: int = await tx.scalar(select(images.c.id).where(images.c.sha256 == digest))
+    return image_id
+
+
 async def enqueue(
     tx: Tx,
     *,
@@ -104,7 +118,7 @@ async def enqueue(
         "text": message.text,
         "mentions": json.dumps([[m.id, m.name] for m in message.mentions], ensure_ascii=False),
         "image_name": message.image.name if message.image else None,
-        "image_data": message.image.data if message.image else None,
+        "image_id": await store_image(tx, message.image, at=at) if message.image else None,
         "kind": kind,
         "dedupe_key": dedupe_key,
         "status": Status.PENDING.value,
@@ -121,7 +135,7 @@ async def enqueue(
 async def due(tx: Tx, *, now: datetime, platforms: Iterable[str], limit: int = 100) -> list[Item]:
     """Pending rows whose time has come, oldest first."""
     rows = await tx.execute(
-        select(*_COLUMNS)
+        _select()
         .where(
             outbox.c.status == Status.PENDING.value,
             outbox.c.not_before <= now,
@@ -187,7 +201,7 @@ async def take_unreported(tx: Tx) -> list[Item]:
     """Failed or unknown rows staff have not been told about yet; marks them told."""
     rows = (
         await tx.execute(
-            select(*_COLUMNS)
+            _select()
             .where(outbox.c.status.in_([Status.FAILED.value, Status.UNKNOWN.value]), outbox.c.reported.is_(False))
             .order_by(outbox.c.id)
             .limit(100)

@@ -4,7 +4,8 @@ Invariants the database itself enforces, so that no code path can break them:
 - at most one open duty session per volunteer (partial unique index);
 - a message is handled once (primary key of `inbox`);
 - a balance never goes below zero (check constraint), and a ledger entry is reversed at most once;
-- one chat account per resident per platform; one broadcast per (kind, period, group) via `dedupe_key`.
+- one chat account per resident per platform; one broadcast per (kind, period, group) via `dedupe_key`;
+- one run per occurrence of a scheduled job (`job_runs`); a period is published once and closed once.
 """
 
 from __future__ import annotations
@@ -257,7 +258,7 @@ outbox = Table(
     Column("text", Text, nullable=False),
     Column("mentions", Text, nullable=False, server_default="[]"),  # JSON [[id, name], …]
     Column("image_name", String(120), nullable=True),
-    Column("image_data", LargeBinary, nullable=True),
+    Column("image_id", Integer, ForeignKey("images.id"), nullable=True),  # one picture, stored once, for 768 groups
     Column("kind", String(40), nullable=False),
     Column("dedupe_key", String(200), nullable=True, unique=True),
     Column("status", String(10), nullable=False),  # pending | sending | sent | failed | unknown
@@ -445,3 +446,70 @@ binding_codes = Table(
 # Tables the database itself keeps append-only (triggers refuse UPDATE, DELETE and, on PostgreSQL, TRUNCATE;
 # see migration 0700). Nothing in the code edits them; corrections are new rows.
 APPEND_ONLY = ("audit_log", "ledger_entries")
+
+# --- the monthly cycle: periods, objections, job runs, pictures stored once (revision 0300) ------------------
+
+images = Table(
+    "images",
+    metadata,
+    _id(),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("data", LargeBinary, nullable=False),
+    _created(),
+)
+
+periods = Table(
+    "periods",
+    metadata,
+    _id(),
+    _community(),
+    Column("label", String(7), nullable=False),  # YYYY-MM, as ledger_entries.period
+    Column("published_at", UTCDateTime(), nullable=False),
+    Column("published_by", Integer, ForeignKey("residents.id"), nullable=True),  # NULL: the schedule
+    Column("objections_until", UTCDateTime(), nullable=False),
+    # Kept on the row itself so that closing ("no open objection") and filing race on one row lock.
+    Column("open_objections", Integer, nullable=False, server_default="0"),
+    Column("objections", Integer, nullable=False, server_default="0"),
+    Column("closed_at", UTCDateTime(), nullable=True),  # set once; then no entry may be written into it
+    UniqueConstraint("community_id", "label", name="uq_periods_community_label"),
+    CheckConstraint("open_objections >= 0", name="open_objections_not_negative"),
+)
+
+objections = Table(
+    "objections",
+    metadata,
+    _id(),
+    _community(),
+    Column("period", String(7), nullable=False),
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("text", String(300), nullable=False),
+    Column("status", String(10), nullable=False),  # open | settled
+    Column("result", String(300), nullable=False, server_default=""),
+    Column("points", Integer, nullable=False, server_default="0"),  # the correction made when settling
+    Column("entry_id", Integer, ForeignKey("ledger_entries.id"), nullable=True),
+    Column("settled_by", Integer, ForeignKey("residents.id"), nullable=True),
+    Column("settled_at", UTCDateTime(), nullable=True),
+    _created(),
+    Index("ix_objections_community_status", "community_id", "status"),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    _id(),
+    _community(),
+    Column("job", String(60), nullable=False),
+    Column("occurrence", String(60), nullable=False),  # what the run is for: a period, a date, a week
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("outcome", String(10), nullable=False),  # done | missed
+    Column("ran_at", UTCDateTime(), nullable=False),
+    Column("ran_by", String(120), nullable=False, server_default=""),
+    UniqueConstraint("community_id", "job", "occurrence", name="uq_job_runs_occurrence"),
+)
+
+schedule_marks = Table(
+    "schedule_marks",
+    metadata,
+    Column("community_id", Integer, ForeignKey("communities.id"), primary_key=True),
+    Column("checked_until", UTCDateTime(), nullable=False),  # every occurrence up to here was run or reported
+)

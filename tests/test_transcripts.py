@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import picture
 from bot.config import DEMO_TRANSCRIPT, SAMPLE_CONFIG, load_community
 from bot.replay import replay
+from bot.transcript import INDENT
 
 FOLDER = Path(__file__).parent / "transcripts"
 TRANSCRIPTS = [*sorted(FOLDER.glob("*.txt")), DEMO_TRANSCRIPT]
@@ -28,4 +30,6 @@ async def test_transcript_replays_unchanged(path: Path, database_url: str) -> No
     expected = path.read_text(encoding="utf-8")  # noqa: ASYNC240  # a small file, read once before the test runs
     out: list[str] = []
     await replay(expected, config=load_community(_config_for(path)), database_url=database_url, emit=out.append)
+    if picture.find_font() is None:  # transcripts are written where a CJK font draws the notices' pictures
+        expected = "".join(line for line in expected.splitlines(True) if not line.startswith(f"{INDENT}[图片 "))
     assert "\n".join(out) + "\n" == expected

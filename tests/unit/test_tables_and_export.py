@@ -116,7 +116,7 @@ def test_rule_item_file_errors_name_file_and_line(tmp_path: Path) -> None:
         ({"products": [{"code": "P1", "name": "x", "price": 1, "colour": "red"}]}, "colour: unknown key"),
         ({"products": [{"code": "P1", "name": "x", "price": 1}, {"code": "p1", "name": "y", "price": 1}]}, "twice"),
         ({"households": {"pool": "family"}}, "[households] pool"),
-        ({"rules": {"items": [{"code": "有 空格", "name": "x", "points": 1}]}}, "[rules] items.0.code"),
+        ({"rules": {"items": [{"code": "有 空格", "name": "x", "points": 1}]}}, "[[rules.items]] #1 code"),
     ],
 )
 def test_economy_config_is_checked(section: dict[str, object], message: str) -> None:
