@@ -48,6 +48,11 @@ def days_later(moment: datetime, days: int, tz: ZoneInfo) -> datetime:
 # --- which period a notice publishes ------------------------------------------------------------------------
 
 
+def month_of(label: str) -> int:
+    """The month number of a period label: "2026-11" → 11."""
+    return int(label[5:])
+
+
 def previous_period(period: Period, rules: CommunityRules) -> Period:
     return rules.period_of(period.start - timedelta(seconds=1))
 
@@ -63,8 +68,8 @@ def points_year(moment: datetime, rules: CommunityRules) -> int:
     Annual rankings count the periods labelled with the year, so they agree with the monthly notices.
     """
     label = last_ended_period(moment, rules).label
-    year, month = int(label[:4]), int(label[5:])
-    return year if month == 12 else year - 1
+    year = int(label[:4])
+    return year if month_of(label) == 12 else year - 1
 
 
 def running_year(moment: datetime, rules: CommunityRules) -> int:

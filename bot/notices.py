@@ -16,7 +16,17 @@ from bot import picture
 from bot.calendar import is_exchange_day
 from bot.commands import Community
 from bot.config import WEEKDAYS
-from bot.cycle import Standing, Tally, by_household, days_later, mask_name, next_on_days, rank, year_span
+from bot.cycle import (
+    Standing,
+    Tally,
+    by_household,
+    days_later,
+    mask_name,
+    month_of,
+    next_on_days,
+    rank,
+    year_span,
+)
 from bot.i18n import Translator
 from bot.messages import ChatKind, ChatRef, Image, Outgoing
 from bot.roles import Role
@@ -68,10 +78,6 @@ def households_of(people: Iterable[ResidentPoints], *, mask: bool) -> list[House
     return [lines[tally.key] for tally in by_household(line.tally for line in lines.values())]
 
 
-def _month(label: str) -> tuple[int, int]:
-    return int(label[:4]), int(label[5:])
-
-
 def _span(t: Translator, period: Period) -> str:
     return f"{t.short_date(period.start)}–{t.short_date(period.last_day)}"
 
@@ -94,7 +100,7 @@ async def monthly_notice(tx: Tx, community: Community, period: Period, *, object
     settings = community.config.schedule.notice
     people = await tallies.points_by_resident(tx, community_id=community.id, labels=[period.label])
     lines = households_of(people, mask=settings.mask_names)
-    year, month = _month(period.label)
+    year, month = int(period.label[:4]), month_of(period.label)
     total_points = sum(line.points for line in lines)
     total_minutes = sum(line.minutes for line in lines)
     title = t("notices.monthly.title", community=community.name, year=year, month=month)
@@ -147,6 +153,14 @@ async def to_notice_groups(tx: Tx, community: Community, notice: Notice, *, kind
     return queued
 
 
+def next_notice(community: Community, after: datetime) -> datetime:
+    """The first moment at or after `after` that the schedule posts a monthly notice."""
+    day = community.config.notice_day
+    moment = next_on_days(after, community.config.schedule.notice.time, community.rules.tz, lambda d: d.day == day)
+    assert moment is not None  # every month has its notice day
+    return moment
+
+
 def window_end(community: Community, start: datetime) -> datetime:
     """When an objection window opened at `start` ends: at the notice's time of day, at least the configured
     number of days later (a notice posted late, at 20:00, is open until 09:00 after the last full day)."""
@@ -184,7 +198,7 @@ async def post_monthly_notice(
             role=Role.ADMIN,
             kind="staff_report",
             at=now,
-            text=community.t("notices.no_notice_group", month=_month(period.label)[1]),
+            text=community.t("notices.no_notice_group", month=month_of(period.label)),
         )
     return Published(state, first, queued, count)
 
@@ -202,7 +216,7 @@ async def final_notice(tx: Tx, community: Community, period: Period, state: Peri
     return Notice(
         t(
             "notices.final.text",
-            month=_month(period.label)[1],
+            month=month_of(period.label),
             heard=heard,
             span=_span(t, period),
             households=len(households),
@@ -243,7 +257,7 @@ async def close_due_periods(tx: Tx, community: Community, *, now: datetime, by: 
                 kind="staff_report",
                 at=now,
                 text=community.t(
-                    "notices.objections_pending", month=_month(state.label)[1], count=state.open_objections
+                    "notices.objections_pending", month=month_of(state.label), count=state.open_objections
                 ),
             )
     return closed

@@ -74,12 +74,15 @@ class Table:
     right: frozenset[int] = field(default_factory=frozenset)  # columns aligned right (numbers)
 
 
+NO_LINE_START = set("。，、；：！？）」』》,.;:!?)")  # Chinese typesetting: these never begin a line
+
+
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
         for char in paragraph:
-            if line and font.getlength(line + char) > width:
+            if line and char not in NO_LINE_START and font.getlength(line + char) > width:
                 lines.append(line)
                 line = ""
             line += char

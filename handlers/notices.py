@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.commands import Context, command
-from bot.cycle import last_ended_period, next_on_days, place_of, points_year, running_year
+from bot.cycle import last_ended_period, month_of, place_of, points_year, running_year
 from bot.errors import DomainError, UsageError
 from bot.messages import Incoming, Reply
 from bot.notices import (
     Notice,
     annual_ranking,
     monthly_notice,
+    next_notice,
     post_annual_ranking,
     post_monthly_notice,
     standings,
@@ -32,11 +33,7 @@ PUBLISH = {"发布", "发送", "发", "publish", "post"}
 
 def scheduled_notice(ctx: Context, period: Period) -> datetime:
     """When the schedule posts a period's notice: the first notice day after the period ends."""
-    notice = ctx.community.config.schedule.notice
-    day = ctx.community.config.notice_day
-    moment = next_on_days(period.end, notice.time, ctx.rules.tz, lambda d: d.day == day)
-    assert moment is not None
-    return moment
+    return next_notice(ctx.community, period.end)
 
 
 @command("notice", "公示", "月度公示", roles=STAFF)
@@ -77,7 +74,7 @@ async def _due_notice(ctx: Context) -> tuple[Period, PeriodState | None, bool]:
 async def _preview_monthly(ctx: Context) -> Reply:
     t = ctx.t
     ended, state, due = await _due_notice(ctx)
-    month = int(ended.label[5:])
+    month = month_of(ended.label)
     if state is not None and not state.closed:
         status = t(
             "notices.preview.open",
@@ -98,7 +95,7 @@ async def _preview_monthly(ctx: Context) -> Reply:
     else:  # the last one is closed (or was before our time): what the next notice will say so far
         running = ctx.rules.period_of(ctx.now)
         at = scheduled_notice(ctx, running)
-        status = t("notices.preview.running", month=int(running.label[5:]), at=at)
+        status = t("notices.preview.running", month=month_of(running.label), at=at)
         shown = await monthly_notice(ctx.tx, ctx.community, running, objections_until=window_end(ctx.community, at))
     return _private(ctx, status, shown)
 
@@ -106,12 +103,12 @@ async def _preview_monthly(ctx: Context) -> Reply:
 async def _publish_monthly(msg: Incoming, ctx: Context) -> Reply:
     t = ctx.t
     ended, state, due = await _due_notice(ctx)
-    month = int(ended.label[5:])
+    month = month_of(ended.label)
     if state is not None and state.closed:
         return Reply(t("notices.publish.closed", month=month, closed=state.closed_at))
     if not due:
         running = ctx.rules.period_of(ctx.now)
-        return Reply(t("notices.publish.not_yet", month=int(running.label[5:]), at=scheduled_notice(ctx, running)))
+        return Reply(t("notices.publish.not_yet", month=month_of(running.label), at=scheduled_notice(ctx, running)))
     done = await post_monthly_notice(ctx.tx, ctx.community, ended, now=ctx.now, by=ctx.me().resident_id)
     await record_action(msg, ctx, "publish_notice", period=ended.label, groups=done.queued)
     if done.groups == 0:

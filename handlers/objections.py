@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from bot.commands import Context, command
-from bot.cycle import next_on_days
+from bot.cycle import month_of
 from bot.errors import DomainError, UsageError
 from bot.messages import Incoming, Reply
-from bot.notices import close_due_periods, window_end
+from bot.notices import close_due_periods, next_notice, window_end
 from bot.parse import clean_name, fold
 from bot.roles import Role
 from handlers.common import household_text, number, record_action
@@ -17,10 +17,6 @@ from store import objections, outbox, periods
 REVIEWERS = {Role.REVIEWER}
 MAX_CORRECTION = 10_000
 _POINTS = re.compile(r"^([+-])(\d{1,5})分?$")
-
-
-def _month(label: str) -> int:
-    return int(label[5:])
 
 
 @command("objection", "异议", "提异议", "有异议")
@@ -39,10 +35,7 @@ async def file_objection(msg: Incoming, ctx: Context) -> Reply:
         None,
     )
     if current is None:
-        notice = ctx.community.config.schedule.notice
-        day = ctx.community.config.notice_day
-        start = next_on_days(ctx.now, notice.time, ctx.rules.tz, lambda d: d.day == day)
-        assert start is not None
+        start = next_notice(ctx.community, ctx.now)
         raise DomainError("objections.outside_window", start=start, end=window_end(ctx.community, start))
     objection = await objections.file(
         ctx.tx, community_id=ctx.community.id, period=current.label, resident_id=me.resident_id, text=text, at=ctx.now
@@ -58,12 +51,12 @@ async def file_objection(msg: Incoming, ctx: Context) -> Reply:
             number=objection.id,
             name=me.name,
             household=household_text(ctx, me.household),
-            month=_month(current.label),
+            month=month_of(current.label),
             text=text,
         ),
     )
     return Reply(
-        t("objections.filed", number=objection.id, month=_month(current.label), until=current.objections_until),
+        t("objections.filed", number=objection.id, month=month_of(current.label), until=current.objections_until),
         private=True,
         group_note=t("objections.filed_in_group"),
     )
@@ -83,7 +76,7 @@ async def list_objections(msg: Incoming, ctx: Context) -> Reply:
                 number=item.id,
                 name=item.name,
                 household=household_text(ctx, item.household),
-                month=_month(item.period),
+                month=month_of(item.period),
                 text=item.text,
                 at=item.created_at,
             )
@@ -125,7 +118,7 @@ async def settle_objection(msg: Incoming, ctx: Context) -> Reply:
     await record_action(
         msg, ctx, "settle_objection", objection=objection_id, resident=done.name, points=points, result=result
     )
-    month = _month(done.period)
+    month = month_of(done.period)
     change = t("objections.change", points=t.points(points)) if points else t("objections.no_change")
     await outbox.to_resident(
         ctx.tx,

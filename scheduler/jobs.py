@@ -11,7 +11,7 @@ from bot import notices
 from bot.calendar import is_exchange_day
 from bot.commands import Community
 from bot.config import WEEKDAYS
-from bot.cycle import last_ended_period, points_year
+from bot.cycle import last_ended_period, month_of, points_year
 from scheduler.occasions import Calendar, Occasion, Occurrence
 from scheduler.setup import DailyTrigger, EveryTrigger, JobSpec
 from store import duty, outbox, periods
@@ -81,7 +81,7 @@ def occasions(community: Community) -> list[Occasion]:
         return t.short_date(date.fromisoformat(key))
 
     def month(label: str) -> str:
-        return str(int(label[5:]))
+        return str(month_of(label))
 
     found = [
         Occasion(

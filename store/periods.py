@@ -47,9 +47,9 @@ def _state(row: AnyRow) -> PeriodState:
     return PeriodState(*row)
 
 
-async def get(tx: Tx, *, community_id: int, label: str, lock: bool = False) -> PeriodState | None:
+async def get(tx: Tx, *, community_id: int, label: str) -> PeriodState | None:
     query = select(*_COLUMNS).where(periods.c.community_id == community_id, periods.c.label == label)
-    row = (await tx.execute(tx.lock(query) if lock else query)).first()
+    row = (await tx.execute(query)).first()
     return _state(row) if row else None
 
 
@@ -67,15 +67,6 @@ async def publish(
         )
     )
     return bool(result.rowcount)
-
-
-async def latest(tx: Tx, *, community_id: int) -> PeriodState | None:
-    row = (
-        await tx.execute(
-            select(*_COLUMNS).where(periods.c.community_id == community_id).order_by(periods.c.label.desc()).limit(1)
-        )
-    ).first()
-    return _state(row) if row else None
 
 
 async def open_ones(tx: Tx, *, community_id: int) -> list[PeriodState]:
