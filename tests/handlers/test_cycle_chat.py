@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import update
 
 from bot import picture
 from bot.messages import ChatKind, Outgoing
 from bot.testing import Harness, make_config
 from bot.transcript import PRIVATE
-from store.schema import residents
 
 NOTICE_GROUPS = {"志愿者群", "居民群"}
 
@@ -153,12 +151,11 @@ async def test_rank_with_ties_and_opt_out(bot: Harness) -> None:
     """A household's rank counts its members; equal points share a place; an opted-out resident is left out
     of rankings altogether and is told so."""
     assert "您家（1-1-101）2026年到现在共 6 分，在 2 户里排第 1 名" in await bot.text("张三", "排名", chat=PRIVATE)
-    async with bot.app.db.transaction() as tx:
-        await tx.execute(update(residents).where(residents.c.name == "李四").values(rank_opt_out=True))
+    await bot.text("李四", "不参与排名", chat=PRIVATE)
     reply = await bot.text("张三", "排名", chat=PRIVATE)
     assert "共 2 分，在 2 户里排第 1 名" in reply and "再得 18 分就到 ★ 了" in reply
     assert "共 2 分，在 2 户里排第 1 名" in await bot.text("王五", "排名", chat=PRIVATE)
-    assert "您选择了不参加排名" in await bot.text("李四", "排名", chat=PRIVATE)
+    assert "您选择了不参与排名" in await bot.text("李四", "排名", chat=PRIVATE)
     assert "还没有积分，所以还没有排名" in await bot.text("李审核", "排名", chat=PRIVATE)
 
 

@@ -68,6 +68,7 @@ async def test_a_notice_older_than_the_grace_is_reported_not_posted(bot: Harness
     published = await bot.say("王主任", "公示 发布", chat=PRIVATE)
     assert "11月积分公示已发布，发往 2 个群。异议期到 12月2日 09:00" in published[0].text
     assert group_posts(published, "2026年11月积分公示") == Counter(dict.fromkeys(GROUPS, 1))
+    await bot.at("2026-11-28 10:10")  # the same command straight after would be taken for a flood
     assert "已于 11月28日 10:05 发到全部 2 个群，不用再发" in await bot.text("王主任", "公示 发布", chat=PRIVATE)
 
 
