@@ -27,6 +27,7 @@ from scheduler.jobs import community_jobs
 from scheduler.setup import JobSpec, LiveSchedule, due_between
 from store import communities as community_store
 from store import migrate
+from store import schedule as schedule_store
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -94,15 +95,26 @@ class App:
 
     async def open(self) -> App:
         """Prepare the schema, bring communities in line with their files, get ready to handle messages, and
-        catch up with the schedule: what fell due while the bot was away is done now, or reported."""
+        catch up with the schedule: what fell due while the bot was away is done now, or reported. A failed
+        start (a configuration refused, an old schema) leaves no connection open."""
+        try:
+            return await self._open()
+        except BaseException:
+            await self.db.dispose()
+            raise
+
+    async def _open(self) -> App:
         now = self.clock.now()
-        for config in self.configs:
-            config.check_dates(now.astimezone(config.community.tz).date())
         await prepare_schema(self.db)
         items: list[Community] = []
         async with self.db.transaction() as tx:
             for config in self.configs:
                 community_id = await community_store.sync(tx, config, at=self.clock.now())
+                accepted = await schedule_store.accepted_exchange_dates(tx, community_id=community_id)
+                config.check_dates(now.astimezone(config.community.tz).date(), accepted=accepted)  # rolls back
+                await schedule_store.accept_exchange_dates(
+                    tx, community_id=community_id, dates=config.exchange.dates, now=now
+                )
                 items.append(
                     Community(
                         id=community_id,

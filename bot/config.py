@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import date, datetime, time
 from itertools import pairwise
@@ -348,9 +348,13 @@ class CommunityConfig(_Strict):
     def notice_day(self) -> int:
         return self.schedule.notice.day or self.points.period_start_day
 
-    def check_dates(self, today: date) -> None:
-        """Refuse, at start, what only the calendar can tell is wrong: an extra exchange day already past."""
-        past = [d for d in self.exchange.dates if d < today]
+    def check_dates(self, today: date, *, accepted: Iterable[date] = ()) -> None:
+        """Refuse, at start, what only the calendar can tell is wrong: an extra exchange day already past.
+
+        Dates accepted at an earlier start are left alone: they were coming then and have simply passed, and
+        a bot must restart with the file it has. A past date new in the file is a typo (a wrong year).
+        """
+        past = [d for d in self.exchange.dates if d < today and d not in set(accepted)]
         if past:
             raise ConfigError(
                 f"{self.source}: invalid configuration\n  [exchange] dates: {past[0].isoformat()} is already past "

@@ -8,8 +8,10 @@ reported, so a bot that comes back looks at the time it was away and no further.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import select, update
@@ -39,6 +41,24 @@ async def checked_until(tx: Tx, *, community_id: int, now: datetime) -> datetime
         select(schedule_marks.c.checked_until).where(schedule_marks.c.community_id == community_id)
     )
     return value
+
+
+async def accepted_exchange_dates(tx: Tx, *, community_id: int) -> set[date]:
+    """Extra exchange days from community.toml that an earlier start accepted (they were coming then)."""
+    value = await tx.scalar(
+        select(schedule_marks.c.exchange_dates).where(schedule_marks.c.community_id == community_id)
+    )
+    return {date.fromisoformat(d) for d in json.loads(value or "[]")}
+
+
+async def accept_exchange_dates(tx: Tx, *, community_id: int, dates: Iterable[date], now: datetime) -> None:
+    await tx.execute(tx.insert_ignoring_conflicts(schedule_marks).values(community_id=community_id, checked_until=now))
+    known = await accepted_exchange_dates(tx, community_id=community_id) | set(dates)
+    await tx.execute(
+        update(schedule_marks)
+        .where(schedule_marks.c.community_id == community_id)
+        .values(exchange_dates=json.dumps(sorted(d.isoformat() for d in known)))
+    )
 
 
 async def advance(tx: Tx, *, community_id: int, until: datetime) -> None:

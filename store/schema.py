@@ -512,4 +512,6 @@ schedule_marks = Table(
     metadata,
     Column("community_id", Integer, ForeignKey("communities.id"), primary_key=True),
     Column("checked_until", UTCDateTime(), nullable=False),  # every occurrence up to here was run or reported
+    # Extra exchange days (JSON list) accepted at a start: a past one new in the file is refused as a typo.
+    Column("exchange_dates", Text, nullable=False, server_default="[]"),
 )

@@ -60,7 +60,7 @@ def _config(path: Path, now: datetime) -> Path:
     staff += "\n".join(f'[[staff]]\nname = "{c}"\nroles = ["cashier"]\n' for c in CASHIERS)
     path.write_text(
         '[community]\nname = "崩溃测试社区"\n[points]\nauto_approve = true\n'
-        f"[exchange]\ndates = [{_day(now, -1)}, {_day(now, 0)}, {_day(now, 1)}]\n"
+        f"[exchange]\ndates = [{_day(now, 0)}, {_day(now, 1)}]\n"  # a date already past is refused at start
         '[[products]]\ncode = "P01"\nname = "毛巾"\nprice = 2\nunit = "条"\n'
         f'[[groups]]\nname = "志愿者群"\n{people}\n{staff}',
         encoding="utf-8",

@@ -84,14 +84,19 @@ def test_an_unknown_weekday_is_refused(tmp_path: Path) -> None:
 
 
 async def test_an_exchange_date_in_the_past_is_refused_at_start(tmp_path: Path) -> None:
-    """An extra exchange day already past when the bot starts stops it, naming the file and the date."""
+    """An extra exchange day already past when it first appears stops the bot, naming the file and the date;
+    a date accepted while it was coming does not stop a later restart once it has passed."""
     path = tmp_path / "community.toml"
+    database = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
     path.write_text(HEAD + "[exchange]\ndates = [2026-10-26, 2026-12-20]\n", encoding="utf-8")
     config = load_community(path)
     assert config.exchange.dates == [date(2026, 10, 26), date(2026, 12, 20)]
     with pytest.raises(ConfigError) as caught:
-        await replay("@2026-11-03 09:00\n", config=config, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+        await replay("@2026-11-03 09:00\n", config=config, database_url=database)
     assert str(caught.value) == (
         f"{path}: invalid configuration\n"
         "  [exchange] dates: 2026-10-26 is already past (today is 2026-11-03); remove it, or write a coming date"
     )
+    path.write_text(HEAD + "[exchange]\ndates = [2026-12-20]\n", encoding="utf-8")
+    await replay("@2026-11-03 09:00\n", config=load_community(path), database_url=database, emit=lambda _: None)
+    await replay("@2027-01-10 09:00\n", config=load_community(path), database_url=database, emit=lambda _: None)

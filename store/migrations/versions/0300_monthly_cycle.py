@@ -43,6 +43,7 @@ def upgrade() -> None:
     op.create_table('schedule_marks',
     sa.Column('community_id', sa.Integer(), nullable=False),
     sa.Column('checked_until', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('exchange_dates', sa.Text(), server_default='[]', nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_schedule_marks_community_id_communities')),
     sa.PrimaryKeyConstraint('community_id', name=op.f('pk_schedule_marks'))
     )
