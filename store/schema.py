@@ -447,7 +447,7 @@ binding_codes = Table(
 # see migration 0700). Nothing in the code edits them; corrections are new rows.
 APPEND_ONLY = ("audit_log", "ledger_entries")
 
-# --- the monthly cycle: periods, objections, job runs, pictures stored once (revision 0300) ------------------
+# --- the monthly cycle: periods, objections, job runs, pictures stored once (revision 0800) ------------------
 
 images = Table(
     "images",

@@ -1,6 +1,6 @@
 """monthly cycle: periods, objections, job runs, images stored once
 
-Revision ID: 0300
+Revision ID: 0800
 Revises: 0700
 Create Date: 2026-11-21 08:13:15.056090
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 
 
-revision = '0300'
+revision = '0800'
 down_revision = '0700'
 branch_labels = None
 depends_on = None
