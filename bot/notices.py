@@ -31,7 +31,7 @@ from bot.i18n import Translator
 from bot.messages import ChatKind, ChatRef, Image, Outgoing
 from bot.roles import Role
 from bot.rules import Period
-from store import groups, objections, outbox, periods, records, residents, schedule, tallies
+from store import groups, objections, outbox, periods, records, residents, schedule, shop, tallies
 from store.db import Tx
 from store.periods import PeriodState
 from store.tallies import ResidentPoints
@@ -341,7 +341,21 @@ def weekday(t: Translator, day: date) -> str:
     return t(f"notices.weekday.{WEEKDAYS[day.weekday()]}")
 
 
-def exchange_notice(community: Community, day: date, *, today: date) -> Notice:
+CATALOGUE_ITEMS = 12  # products named in an announcement; the rest are counted
+
+
+def catalogue_text(t: Translator, items: Sequence[shop.Product]) -> str:
+    """What the supermarket offers, as one line for an announcement: names and prices, not stock."""
+    if not items:
+        return ""
+    shown = "、".join(
+        t("notices.exchange.item", name=i.name, price=i.price, unit=i.unit) for i in items[:CATALOGUE_ITEMS]
+    )
+    more = t("notices.exchange.more_items", count=len(items) - CATALOGUE_ITEMS) if len(items) > CATALOGUE_ITEMS else ""
+    return t("notices.exchange.catalogue", items=shown + more)
+
+
+def exchange_notice(community: Community, day: date, *, today: date, items: Sequence[shop.Product] = ()) -> Notice:
     t = community.t
     exchange = community.config.exchange
     where = ""
@@ -350,7 +364,9 @@ def exchange_notice(community: Community, day: date, *, today: date) -> Notice:
     elif exchange.place or exchange.hours:
         where = t("notices.exchange.place_or_hours", text=exchange.place or exchange.hours)
     key = "notices.exchange.today" if day == today else "notices.exchange.ahead"
-    return Notice(t(key, date=t.short_date(day), weekday=weekday(t, day), where=where).strip())
+    text = t(key, date=t.short_date(day), weekday=weekday(t, day), where=where).strip()
+    catalogue = catalogue_text(t, items)
+    return Notice(f"{text}\n{catalogue}" if catalogue else text)
 
 
 async def post_exchange_notice(tx: Tx, community: Community, day: date, *, today: date, now: datetime) -> int:
@@ -358,7 +374,8 @@ async def post_exchange_notice(tx: Tx, community: Community, day: date, *, today
     if not is_exchange_day(community.config.exchange, day):
         return 0
     which = "day" if day == today else "ahead"
-    notice = exchange_notice(community, day, today=today)
+    items = await shop.catalogue(tx, community_id=community.id)
+    notice = exchange_notice(community, day, today=today, items=items)
     return await to_notice_groups(
         tx, community, notice, kind="exchange_notice", key=f"exchange:{day.isoformat()}:{which}", at=now
     )

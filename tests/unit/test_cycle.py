@@ -119,3 +119,18 @@ def test_households_in_door_number_order() -> None:
         ]
     )
     assert [t.key for t in order] == ["3-2-501", "10-1-101", "#1"]
+
+
+def test_exchange_announcement_names_the_catalogue() -> None:
+    """An exchange-day announcement lists what can be had and for how many points, counting what it leaves out."""
+    from bot.i18n import Translator
+    from bot.notices import CATALOGUE_ITEMS, catalogue_text
+    from store.shop import Product
+
+    t = Translator("zh_CN")
+    items = [Product(i, f"P{i:02d}", f"商品{i}", 10 + i, "goods", "个", 0, 0, True) for i in range(CATALOGUE_ITEMS + 3)]
+    text = catalogue_text(t, items)
+    assert text.startswith("可以兑换：商品0 10分/个、商品1 11分/个")
+    assert f"商品{CATALOGUE_ITEMS - 1}" in text and f"商品{CATALOGUE_ITEMS}" not in text
+    assert "，另有 3 样" in text
+    assert catalogue_text(t, []) == ""
