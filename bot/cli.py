@@ -306,6 +306,63 @@ async def _community_id(db: Database, config: CommunityConfig) -> int:
     return found
 
 
+@app.command("bind-code")
+def bind_code(
+    name: Annotated[str, typer.Argument(help="the person, as in community.toml; 张三(3-2-501) picks among namesakes")],
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Print a one-time code that links a person's Telegram or WeChat account (e.g. the first admin's)."""
+    import random
+
+    from bot.errors import DomainError
+    from bot.i18n import Translator
+    from scheduler.clock import SystemClock
+    from store import audit, codes, residents
+
+    settings, community = _one_community(config, database)
+    t = Translator(community.community.language, community.community.tz)
+
+    async def main() -> str:
+        db = await _open_database(settings.database_url)
+        try:
+            community_id = await _community_id(db, community)
+            now = SystemClock().now()
+            async with db.transaction() as tx:
+                resident = await residents.find_by_name(tx, community_id=community_id, name=name)
+                code = codes.new_code(random.SystemRandom())
+                # Issued on the server by whoever runs it: the person is told of a leak as the code's issuer.
+                expires = await codes.issue(
+                    tx, community_id=community_id, resident_id=resident.id, code=code, by=resident.id, at=now
+                )
+                await audit.record(
+                    tx,
+                    community_id=community_id,
+                    actor_id=None,
+                    action="issue_code",
+                    at=now,
+                    where=audit.Where("command line", ""),
+                    resident=resident.name,
+                )
+            return t(
+                "codes.issued_on_server",
+                name=resident.name,
+                household=resident.household or t("binding.no_household"),
+                code=code,
+                minutes=int(codes.LIFETIME.total_seconds() // 60),
+                until=t.time(expires),
+            )
+        finally:
+            await db.dispose()
+
+    try:
+        typer.echo(asyncio.run(main()))
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    except DomainError as error:
+        raise _fail(t(error.message_key, **error.params)) from None
+
+
 @app.command()
 def export(
     period: Annotated[str, typer.Option(help="the points period, YYYY-MM (e.g. 2026-11)")],

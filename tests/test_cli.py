@@ -93,3 +93,46 @@ def test_db_upgrade(tmp_path: Path) -> None:
     result = pointsbot("db", "upgrade", "--database", url, cwd=tmp_path)
     assert result.returncode == 0 and "database schema at revision" in result.stdout
     assert "this version needs" in pointsbot("db", "current", "--database", url, cwd=tmp_path).stdout
+
+
+def test_bind_code_links_the_first_admin_on_a_chat_platform(tmp_path: Path) -> None:
+    """`pointsbot bind-code` prints a one-time code with which a staff member links a new platform account."""
+    import asyncio
+    import re
+    from datetime import UTC, datetime
+
+    from bot.adapters.memory import MemoryTransport
+    from bot.app import App
+    from bot.config import SAMPLE_CONFIG, load_community
+    from bot.messages import ChatKind, ChatRef, Incoming, UserRef
+    from scheduler.clock import VirtualClock
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    assert "is not in this database yet" in pointsbot("bind-code", "王主任", "--database", url, cwd=tmp_path).stderr
+    assert pointsbot("db", "upgrade", "--database", url, cwd=tmp_path).returncode == 0
+
+    async def say(text: str, message_id: str) -> str:
+        transport = MemoryTransport("telegram")
+        app = App(
+            database_url=url,
+            configs=[load_community(SAMPLE_CONFIG)],
+            clock=VirtualClock(datetime.now(UTC)),
+            transports={"telegram": transport},
+            paced=False,
+            flood=None,
+        )
+        await app.open()
+        try:
+            chat = ChatRef("telegram", "777", ChatKind.PRIVATE, "Wang")
+            await app.receive(Incoming("telegram", chat, UserRef("777", "Wang"), text, message_id, app.clock.now()))
+            return "\n".join(m.text for m in transport.take())
+        finally:
+            await app.close()
+
+    assert "只有工作人员" in asyncio.run(say("待审核", "1"))
+    result = pointsbot("bind-code", "王主任", "--database", url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    code = re.search(r"绑定码：(\d{6})", result.stdout)
+    assert code is not None and "私聊机器人" in result.stdout
+    assert "王主任" in asyncio.run(say(f"绑定 {code.group(1)}", "2"))
+    assert "现在没有等待审核的记录" in asyncio.run(say("待审核", "3"))
