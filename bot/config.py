@@ -82,6 +82,9 @@ class CommunitySection(_Strict):
     timezone: str = "Asia/Shanghai"
     bot_name: NonEmpty = "积分助手"
     language: Literal["zh_CN", "en"] = "zh_CN"
+    # Where 我的积分 / 明细 / 排名 asked in a group are answered: "private" (privately where the platform can,
+    # otherwise in the group) or "group" (in the group; the answer names only the asker's own numbers).
+    personal_answers: Literal["private", "group"] = "private"
 
     @field_validator("timezone")
     @classmethod

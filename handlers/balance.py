@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.commands import Context, command
 from bot.messages import Incoming, Reply
+from handlers.common import personal
 from store import duty, ledger, records
 
 
@@ -55,7 +56,7 @@ async def my_points(msg: Incoming, ctx: Context) -> Reply:
     lines = await numbers(
         ctx, resident_id=me.resident_id, name=me.name, household_id=me.household_id, household=me.household
     )
-    return Reply("\n".join(lines), private=True, group_note=ctx.t("balance.sent_privately"))
+    return personal(ctx, "\n".join(lines))
 
 
 @command("history", "明细", "积分明细")
@@ -64,7 +65,5 @@ async def history(msg: Incoming, ctx: Context) -> Reply:
     t = ctx.t
     lines = await history_lines(ctx, resident_id=me.resident_id, limit=10)
     if not lines:
-        return Reply(t("history.none", name=me.name), private=True, group_note=t("balance.sent_privately"))
-    return Reply(
-        "\n".join([t("history.title", name=me.name), *lines]), private=True, group_note=t("balance.sent_privately")
-    )
+        return personal(ctx, t("history.none", name=me.name))
+    return personal(ctx, "\n".join([t("history.title", name=me.name), *lines]))

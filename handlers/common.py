@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.commands import Context
 from bot.errors import UsageError
-from bot.messages import Incoming
+from bot.messages import Incoming, Reply
 from bot.parse import fold
 from store import audit
 
@@ -34,3 +34,8 @@ async def record_action(msg: Incoming, ctx: Context, action: str, **detail: Any)
 
 def household_text(ctx: Context, label: str) -> str:
     return label or ctx.t("binding.no_household")
+
+
+def personal(ctx: Context, text: str, *, note: str = "balance.sent_privately") -> Reply:
+    """An answer about the asker's own numbers: privately when the community wants it so and the platform can."""
+    return Reply(text, private=ctx.community.config.community.personal_answers == "private", group_note=ctx.t(note))

@@ -22,7 +22,7 @@ from bot.notices import (
 from bot.parse import fold
 from bot.roles import Role
 from bot.rules import Period
-from handlers.common import record_action
+from handlers.common import personal, record_action
 from store import periods, schedule, tallies
 from store.periods import PeriodState
 
@@ -139,9 +139,8 @@ async def _publish_annual(msg: Incoming, ctx: Context) -> Reply:
 async def my_rank(msg: Incoming, ctx: Context) -> Reply:
     t = ctx.t
     me = ctx.me()
-    note = t("notices.sent_privately")
     if await tallies.opted_out(ctx.tx, resident_id=me.resident_id):
-        return Reply(t("notices.rank.opted_out"), private=True, group_note=note)
+        return personal(ctx, t("notices.rank.opted_out"), note="notices.sent_privately")
     key = me.household or f"#{me.resident_id}"
     who = t("notices.rank.household", household=me.household) if me.household else t("notices.rank.you")
     year = running_year(ctx.now, ctx.rules)
@@ -179,7 +178,7 @@ async def my_rank(msg: Incoming, ctx: Context) -> Reply:
                     stars=_stars(ctx, final.stars),
                 )
             )
-    return Reply("\n".join(lines), private=True, group_note=note)
+    return personal(ctx, "\n".join(lines), note="notices.sent_privately")
 
 
 def _stars(ctx: Context, count: int) -> str:

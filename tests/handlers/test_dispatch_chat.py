@@ -132,3 +132,16 @@ async def test_nobody_reads_another_persons_balance(bot: Harness) -> None:
     """我的积分 with someone else's name still answers only about the asker."""
     reply = await bot.text("张三", "我的积分 李四", chat=PRIVATE)
     assert "张三 的积分" in reply and "李四" not in reply
+
+
+async def test_community_can_keep_personal_answers_in_the_group(database_url: str) -> None:
+    """With personal_answers = "group", 我的积分 asked in a group is answered there, naming only the asker."""
+    from bot.testing import make_config
+
+    bot = await Harness.start(database_url, make_config(community={"name": "测试社区", "personal_answers": "group"}))
+    try:
+        sent = await bot.say("张三", "我的积分")
+        assert [(m.chat.id, m.mentions[0].id) for m in sent] == [("志愿者群", "张三")]
+        assert "张三 的积分" in sent[0].text
+    finally:
+        await bot.close()
