@@ -15,7 +15,7 @@ from bot.errors import BindingProblem, DomainError, UsageError
 from bot.messages import Incoming, Reply
 from bot.parse import clean_name, fold
 from bot.roles import Role
-from handlers.common import household_text, number, record_action
+from handlers.common import household_text, number, record_action, tell, tell_role
 from store import audit, binding, codes, outbox, residents
 from store.db import Tx
 
@@ -47,13 +47,10 @@ async def bind(msg: Incoming, ctx: Context) -> Reply:
         household=household,
         at=ctx.now,
     )
-    await outbox.to_role(
-        ctx.tx,
-        community_id=ctx.community.id,
-        role=Role.ADMIN,
-        kind="notify",
-        at=ctx.now,
-        text=t(
+    await tell_role(
+        ctx,
+        Role.ADMIN,
+        t(
             "binding.notify_staff",
             number=request_id,
             name=name,
@@ -106,14 +103,7 @@ async def confirm(msg: Incoming, ctx: Context) -> Reply:
         replaced=done.replaced,
     )
     household = household_text(ctx, done.household)
-    await outbox.to_resident(
-        ctx.tx,
-        community_id=ctx.community.id,
-        resident_id=done.resident_id,
-        kind="notify",
-        at=ctx.now,
-        text=t("binding.welcome", name=done.name, household=household),
-    )
+    await tell(ctx, done.resident_id, t("binding.welcome", name=done.name, household=household))
     new = t("binding.new_resident") if done.created_resident else ""
     if done.replaced is not None:
         new = t("rebind.old_unlinked")
@@ -206,9 +196,7 @@ async def _bind_with_code(msg: Incoming, ctx: Context, code: str) -> Reply:
 
 
 async def _tell_issuer(ctx: Context, code: codes.Code, text: str) -> None:
-    await outbox.to_resident(
-        ctx.tx, community_id=ctx.community.id, resident_id=code.issued_by, kind="notify", at=ctx.now, text=text
-    )
+    await tell(ctx, code.issued_by, text)
 
 
 @command("bind_code", "绑定码", "code", roles=ADMINS, private_only=True)

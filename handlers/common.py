@@ -8,7 +8,8 @@ from bot.commands import Context
 from bot.errors import UsageError
 from bot.messages import Incoming, Reply
 from bot.parse import fold
-from store import audit
+from bot.roles import Role
+from store import audit, outbox
 
 
 def number(text: str) -> int:
@@ -39,3 +40,15 @@ def household_text(ctx: Context, label: str) -> str:
 def personal(ctx: Context, text: str, *, note: str = "balance.sent_privately") -> Reply:
     """An answer about the asker's own numbers: privately when the community wants it so and the platform can."""
     return Reply(text, private=ctx.community.config.community.personal_answers == "private", group_note=ctx.t(note))
+
+
+async def tell(ctx: Context, resident_id: int, text: str, *, kind: str = "notify") -> None:
+    """Tell a resident privately (every chat account they have bound); sent once the command has committed."""
+    await outbox.to_resident(
+        ctx.tx, community_id=ctx.community.id, resident_id=resident_id, text=text, kind=kind, at=ctx.now
+    )
+
+
+async def tell_role(ctx: Context, role: Role, text: str, *, kind: str = "notify") -> None:
+    """Tell everyone with a staff role privately; sent once the command has committed."""
+    await outbox.to_role(ctx.tx, community_id=ctx.community.id, role=role, text=text, kind=kind, at=ctx.now)

@@ -11,8 +11,8 @@ from bot.messages import Incoming, Reply
 from bot.notices import close_due_periods, next_notice, window_end
 from bot.parse import clean_name, fold
 from bot.roles import Role
-from handlers.common import household_text, number, record_action
-from store import objections, outbox, periods
+from handlers.common import household_text, number, record_action, tell, tell_role
+from store import objections, periods
 
 REVIEWERS = {Role.REVIEWER}
 MAX_CORRECTION = 10_000
@@ -40,13 +40,10 @@ async def file_objection(msg: Incoming, ctx: Context) -> Reply:
     objection = await objections.file(
         ctx.tx, community_id=ctx.community.id, period=current.label, resident_id=me.resident_id, text=text, at=ctx.now
     )
-    await outbox.to_role(
-        ctx.tx,
-        community_id=ctx.community.id,
-        role=Role.REVIEWER,
-        kind="objection",
-        at=ctx.now,
-        text=t(
+    await tell_role(
+        ctx,
+        Role.REVIEWER,
+        t(
             "objections.notify_staff",
             number=objection.id,
             name=me.name,
@@ -54,6 +51,7 @@ async def file_objection(msg: Incoming, ctx: Context) -> Reply:
             month=month_of(current.label),
             text=text,
         ),
+        kind="objection",
     )
     return Reply(
         t("objections.filed", number=objection.id, month=month_of(current.label), until=current.objections_until),
@@ -120,13 +118,10 @@ async def settle_objection(msg: Incoming, ctx: Context) -> Reply:
     )
     month = month_of(done.period)
     change = t("objections.change", points=t.points(points)) if points else t("objections.no_change")
-    await outbox.to_resident(
-        ctx.tx,
-        community_id=ctx.community.id,
-        resident_id=done.resident_id,
-        kind="notify",
-        at=ctx.now,
-        text=t("objections.notify_settled", month=month, text=done.text, result=result, change=change, by=me.name),
+    await tell(
+        ctx,
+        done.resident_id,
+        t("objections.notify_settled", month=month, text=done.text, result=result, change=change, by=me.name),
     )
     lines = [t("objections.settled", number=objection_id, name=done.name, result=result, change=change)]
     if done.period in await close_due_periods(ctx.tx, ctx.community, now=ctx.now):

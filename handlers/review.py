@@ -10,8 +10,8 @@ from bot.messages import Action, Incoming, Reply
 from bot.parse import clean_name
 from bot.roles import Role
 from bot.timeparse import TimeFormatError, looks_like_date_or_time, parse_span
-from handlers.common import number, record_action
-from store import outbox, records, residents
+from handlers.common import number, record_action, tell
+from store import records, residents
 from store.records import Flag, Record
 
 REVIEWERS = {Role.REVIEWER}
@@ -87,13 +87,10 @@ async def approve(msg: Incoming, ctx: Context) -> Reply:
                     at=ctx.now,
                 )
                 await record_action(msg, ctx, "approve", record=record_id, resident=record.name, points=record.points)
-                await outbox.to_resident(
-                    ctx.tx,
-                    community_id=ctx.community.id,
-                    resident_id=record.resident_id,
-                    kind="notify",
-                    at=ctx.now,
-                    text=t(
+                await tell(
+                    ctx,
+                    record.resident_id,
+                    t(
                         "review.notify_approved",
                         activity=record.activity,
                         start=record.started_at,
@@ -139,13 +136,10 @@ async def reject(msg: Incoming, ctx: Context) -> Reply:
         at=ctx.now,
     )
     await record_action(msg, ctx, "reject", record=record_id, resident=record.name, reason=reason)
-    await outbox.to_resident(
-        ctx.tx,
-        community_id=ctx.community.id,
-        resident_id=record.resident_id,
-        kind="notify",
-        at=ctx.now,
-        text=t(
+    await tell(
+        ctx,
+        record.resident_id,
+        t(
             "review.notify_rejected",
             activity=record.activity,
             start=record.started_at,

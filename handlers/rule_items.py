@@ -15,8 +15,8 @@ from bot.i18n import Phrase
 from bot.messages import Incoming, Reply
 from bot.parse import clean_name
 from bot.roles import Role
-from handlers.common import number, record_action
-from store import ledger, outbox, residents, rule_items
+from handlers.common import number, record_action, tell
+from store import ledger, residents, rule_items
 
 REVIEWERS = {Role.REVIEWER}
 MAX_LINES = 40  # a longer list is shown category by category
@@ -158,13 +158,10 @@ async def _apply(msg: Incoming, ctx: Context, *, bonus: bool) -> Reply:
     if not bonus and len(applied.entries) > 1:
         lines.append(t("items.from_household"))
     lines.append(t("items.undo_hint", number=applied.id))
-    await outbox.to_resident(
-        ctx.tx,
-        community_id=ctx.community.id,
-        resident_id=resident.id,
-        kind="notify",
-        at=ctx.now,
-        text=t(
+    await tell(
+        ctx,
+        resident.id,
+        t(
             "items.notify_bonus" if bonus else "items.notify_deduction",
             points=abs(applied.points),
             item=what,
@@ -205,13 +202,10 @@ async def revoke(msg: Incoming, ctx: Context) -> Reply:
     resident = await residents.get(ctx.tx, done.resident_id)
     await record_action(msg, ctx, "revoke", application=application_id, resident=resident.name, reason=reason)
     what = f"{done.item_code} {done.item_name}"
-    await outbox.to_resident(
-        ctx.tx,
-        community_id=ctx.community.id,
-        resident_id=done.resident_id,
-        kind="notify",
-        at=ctx.now,
-        text=t("items.notify_revoked", item=what, points=t.points(-done.points), reason=reason, by=me.name),
+    await tell(
+        ctx,
+        done.resident_id,
+        t("items.notify_revoked", item=what, points=t.points(-done.points), reason=reason, by=me.name),
     )
     return Reply(
         t("items.revoked", number=application_id, name=resident.name, item=what, points=t.points(-done.points))

@@ -17,8 +17,8 @@ from bot.messages import Incoming, Reply
 from bot.parse import clean_name, fold
 from bot.roles import Role
 from bot.timeparse import TimeFormatError, parse_date
-from handlers.common import number, record_action
-from store import outbox, residents, shop
+from handlers.common import number, record_action, tell
+from store import residents, shop
 from store.residents import Actor, Resident
 from store.shop import Product, Receipt, Status
 
@@ -147,13 +147,10 @@ def _receipt_text(ctx: Context, receipt: Receipt, *, household_pool: bool) -> st
 
 
 async def _tell_resident(ctx: Context, receipt: Receipt, key: str, *, by: str, **extra: object) -> None:
-    await outbox.to_resident(
-        ctx.tx,
-        community_id=ctx.community.id,
-        resident_id=receipt.resident_id,
-        kind="notify",
-        at=ctx.now,
-        text=ctx.t(
+    await tell(
+        ctx,
+        receipt.resident_id,
+        ctx.t(
             key,
             number=receipt.id,
             product=receipt.product,
