@@ -86,10 +86,16 @@ class Command:
     roles: frozenset[Role]  # any one of these allows it; empty: anyone, bound or not
     before_registration: bool = False  # usable in a group that is not registered yet (help, registration)
     private_only: bool = False  # its answer names residents or carries a secret: never in a group
+    heavy: bool = False  # reads a whole community or draws a picture: the database works off the event loop
 
     @property
     def needs_binding(self) -> bool:
         return bool(self.roles)
+
+    @property
+    def offloaded(self) -> bool:
+        """Staff commands list and sum across the community; residents' commands touch their own rows."""
+        return self.heavy or self.staff_only
 
     @property
     def staff_only(self) -> bool:
@@ -108,9 +114,10 @@ def command(
     roles: Iterable[Role] = EVERYONE_BOUND,
     before_registration: bool = False,
     private_only: bool = False,
+    heavy: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Declare a handler as a command. `roles=()` opens it to everyone, bound or not; `private_only` refuses
-    it in groups before the handler runs."""
+    it in groups before the handler runs; `heavy` marks a resident's command that reads the whole community."""
 
     def decorate(handler: Handler) -> Handler:
         spec = Command(
@@ -120,6 +127,7 @@ def command(
             roles=frozenset(roles),
             before_registration=before_registration,
             private_only=private_only,
+            heavy=heavy,
         )
         setattr(handler, _SPEC, spec)
         return handler

@@ -123,7 +123,7 @@ class Dispatcher:
         scope: _Scope | None = None
         refused = False
         try:
-            async with self.db.transaction() as tx:
+            async with self.db.transaction(offload=spec.offloaded) as tx:
                 scope = await self._scope(tx, msg)
                 reply = await self._call(tx, msg, parsed, spec, scope)
                 if not await inbox.mark_handled(

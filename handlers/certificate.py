@@ -33,7 +33,7 @@ def date_range(args: tuple[str, ...], *, today: date) -> tuple[date, date]:
     return first, last
 
 
-@command("certificate", "证明", "志愿服务证明", "开证明")
+@command("certificate", "证明", "志愿服务证明", "开证明", heavy=True)
 async def certificate(msg: Incoming, ctx: Context) -> Reply:
     t = ctx.t
     if not msg.chat.is_private:

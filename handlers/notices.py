@@ -135,7 +135,7 @@ async def _publish_annual(msg: Incoming, ctx: Context) -> Reply:
     return Reply(ctx.t("notices.publish.annual_already", year=year))
 
 
-@command("rank", "排名", "我的排名", "名次")
+@command("rank", "排名", "我的排名", "名次", heavy=True)
 async def my_rank(msg: Incoming, ctx: Context) -> Reply:
     t = ctx.t
     me = ctx.me()

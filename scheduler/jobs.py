@@ -24,7 +24,7 @@ REMINDER_GRACE = timedelta(hours=1)  # a duty reminder an hour late is noise, no
 async def close_forgotten_checkouts(db: Database, community: Community, now: datetime) -> int:
     """Close sessions open longer than the cap, at the cap, flagged; tell each volunteer privately."""
     t = community.t
-    async with db.transaction() as tx:
+    async with db.transaction(offload=True) as tx:
         closed = await duty.close_overdue(tx, rules=community.rules, community_id=community.id, now=now)
         for record in closed:
             await outbox.to_resident(
@@ -181,7 +181,7 @@ def community_jobs(db: Database, community: Community, *, on_done: Callable[[], 
             on_done()
 
     async def close_periods(now: datetime) -> None:
-        async with db.transaction() as tx:
+        async with db.transaction(offload=True) as tx:
             closed = await notices.close_due_periods(tx, community, now=now, by=worker_name())
         if closed:
             on_done()

@@ -91,7 +91,7 @@ class Calendar:
 
     async def catch_up(self, now: datetime) -> None:
         """Run or report every occurrence since the schedule was last checked, oldest first."""
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(offload=True) as tx:
             since = await schedule.checked_until(tx, community_id=self.community.id, now=now)
         if since >= now:
             return  # another firing at this same moment did the pass already
@@ -112,7 +112,7 @@ class Calendar:
                 missed.append((occasion, occurrence))
                 continue
             try:
-                async with self.db.transaction() as tx:
+                async with self.db.transaction(offload=True) as tx:
                     if await self._claim(tx, occurrence, schedule.Outcome.DONE):
                         await occasion.work(tx, occurrence)
             except Exception:
@@ -120,7 +120,7 @@ class Calendar:
                     "scheduled job %s (%s) failed; it is tried again on the next pass", occasion.name, occurrence.key
                 )
                 done_until = min(done_until, moment - timedelta(microseconds=1))
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(offload=True) as tx:
             lines = [
                 occasion.missed(occurrence)
                 for occasion, occurrence in missed

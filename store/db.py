@@ -3,6 +3,12 @@
 `Database.transaction()` is the unit of work: it commits when the block ends and rolls back when anything
 escapes it. On SQLite a transaction that may write starts with BEGIN IMMEDIATE, so two writers queue for
 the lock instead of one of them failing half-way; the file runs in WAL mode so readers never wait.
+
+SQLite runs where the bot's hot path is fastest. A command touches a handful of rows, each statement takes
+microseconds in the file, and handing every statement to a worker thread (aiosqlite) cost more than the
+statement itself: so ordinary transactions run inline, on the event loop's thread, through the plain
+driver. Work that reads a whole community (notices, rankings, exports: `offload=True`) runs on the worker
+thread instead, so that chats are answered meanwhile. Writers of both kinds queue on one lock.
 """
 
 from __future__ import annotations
@@ -11,14 +17,17 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, CursorResult, Row, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, Row, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Insert
@@ -32,18 +41,20 @@ AnyResult = CursorResult[*tuple[Any, ...]]
 class Tx:
     """One open transaction. Services take it as their first argument and never commit it themselves."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+    def __init__(self, conn: AsyncConnection | Connection) -> None:
+        self._conn = conn
         self.dialect = conn.dialect.name
         self.after_commit: list[Any] = []  # callables run once the transaction has committed
 
     async def execute(
         self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
     ) -> AnyResult:
-        return await self.conn.execute(statement, params)
+        if isinstance(self._conn, Connection):
+            return self._conn.execute(statement, params)  # inline SQLite: returns without yielding
+        return await self._conn.execute(statement, params)
 
     async def scalar(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Any:
-        return (await self.conn.execute(statement, params)).scalar()
+        return (await self.execute(statement, params)).scalar()
 
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
         """INSERT … ON CONFLICT DO NOTHING, in this database's dialect."""
@@ -53,8 +64,12 @@ class Tx:
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        async with self.conn.begin_nested():
-            yield
+        if isinstance(self._conn, Connection):
+            with self._conn.begin_nested():
+                yield
+        else:
+            async with self._conn.begin_nested():
+                yield
 
     def lock(self, statement: Any) -> Any:
         """SELECT … FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock."""
@@ -65,11 +80,16 @@ class Tx:
         On PostgreSQL an advisory lock; SQLite's BEGIN IMMEDIATE already lets only one writer in."""
         if self.dialect == "postgresql":
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-            await self.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            await self.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _sqlite_setup(engine: AsyncEngine) -> None:
-    sync_engine = engine.sync_engine
+LOCK_WAIT = 30.0  # seconds an inline writer waits for another process's write lock before giving up
+
+
+def _sqlite_setup(sync_engine: Engine, *, busy_ms: int, begin: bool) -> None:
+    """`busy_ms`: how long SQLite itself waits for a lock another process holds. Inline connections wait
+    0 ms (they must never block the event loop) and retry in `Database`; worker-thread ones wait long.
+    `begin`: issue BEGIN here, when SQLAlchemy begins (the inline engine issues its own, faster)."""
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -80,10 +100,13 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",  # in WAL mode: durable against process crashes, fast commits
             "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=10000",
+            f"PRAGMA busy_timeout={busy_ms}",
         ):
             cursor.execute(pragma)
         cursor.close()
+
+    if not begin:
+        return
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -106,33 +129,84 @@ class Database:
         # SQLite has one writer at a time: queue writers here, in the event loop, rather than in
         # SQLite's busy handler. PostgreSQL takes row locks and needs no such queue.
         self._write_lock: asyncio.Lock | contextlib.nullcontext[None] = contextlib.nullcontext()
+        self._inline: Engine | None = None
         if self.dialect == "sqlite":
-            _sqlite_setup(self.engine)
+            _sqlite_setup(self.engine.sync_engine, busy_ms=10_000, begin=True)
             self._write_lock = asyncio.Lock()
+            if self.url.database and self.url.database != ":memory:":  # a memory database is one connection's
+                self._inline = create_engine(
+                    self.url.set(drivername="sqlite"), echo=echo, connect_args={"check_same_thread": False}
+                )
+                _sqlite_setup(self._inline, busy_ms=0, begin=False)
+        self._writer: Connection | None = None  # the inline engine's one writing connection, kept open
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """A read-write transaction: committed at the end of the block, rolled back on any exception."""
-        async with self._write_lock, self.engine.connect() as conn, conn.begin():
-            tx = Tx(conn)
-            yield tx
+    async def transaction(self, *, offload: bool = False) -> AsyncIterator[Tx]:
+        """A read-write transaction: committed at the end of the block, rolled back on any exception.
+        `offload=True` for work that reads a whole community, so that SQLite does it off the event loop."""
+        async with self._write_lock:
+            if self._inline is not None and not offload:
+                conn = self._writer = await self._begin_inline(self._writer)
+                try:
+                    tx = Tx(conn)
+                    yield tx
+                    conn.commit()
+                except BaseException:
+                    self._writer = None
+                    conn.close()  # rolls back what was not committed
+                    raise
+            else:
+                async with self.engine.connect() as aconn, aconn.begin():
+                    tx = Tx(aconn)
+                    yield tx
         for callback in tx.after_commit:
             callback()
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[Tx]:
+    async def snapshot(self, *, offload: bool = False) -> AsyncIterator[Tx]:
         """A read-only transaction: a consistent view that never blocks writers."""
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(pointsbot_readonly=True)
-            transaction = await conn.begin()
+        if self._inline is not None and not offload:
+            conn = await self._begin_inline(None, readonly=True)
             try:
                 yield Tx(conn)
             finally:
+                conn.close()  # rolls back
+            return
+        async with self.engine.connect() as aconn:
+            aconn = await aconn.execution_options(pointsbot_readonly=True)
+            transaction = await aconn.begin()
+            try:
+                yield Tx(aconn)
+            finally:
                 await transaction.rollback()
+
+    async def _begin_inline(self, conn: Connection | None, *, readonly: bool = False) -> Connection:
+        """`conn` (or a new connection of the inline engine) with its transaction begun. While another
+        process holds SQLite's write lock, wait for it here, in the event loop, not in SQLite's busy handler."""
+        assert self._inline is not None
+        conn = conn or self._inline.connect()
+        deadline, pause = time.monotonic() + LOCK_WAIT, 0.001
+        while True:
+            conn.begin()  # SQLAlchemy's bookkeeping; pysqlite itself sends nothing
+            try:
+                conn.connection.driver_connection.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")  # type: ignore[union-attr]
+                return conn
+            except sqlite3.OperationalError as error:
+                conn.rollback()
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    conn.close()
+                    raise OperationalError("BEGIN IMMEDIATE", None, error) from None
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._inline is not None:
+            self._inline.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.errors import AlreadyCheckedIn, NotCheckedIn
@@ -36,9 +36,22 @@ _COLUMNS = (
 )
 
 
+# Built once: check-in, check-out and 我的积分 all ask for the open session.
+_OPEN = select(*_COLUMNS).where(
+    duty_sessions.c.resident_id == bindparam("resident_id"), duty_sessions.c.ended_at.is_(None)
+)
+_OPEN_LOCKED = _OPEN.with_for_update()
+_START = insert(duty_sessions).returning(duty_sessions.c.id)
+_END = (
+    update(duty_sessions)
+    .where(duty_sessions.c.id == bindparam("session_id"))
+    .values(ended_at=bindparam("end"), closed_by=bindparam("by"))
+)
+
+
 async def open_session(tx: Tx, *, resident_id: int) -> Session | None:
-    query = select(*_COLUMNS).where(duty_sessions.c.resident_id == resident_id, duty_sessions.c.ended_at.is_(None))
-    row = (await tx.execute(tx.lock(query))).first()
+    query = _OPEN_LOCKED if tx.dialect == "postgresql" else _OPEN  # SQLite's BEGIN IMMEDIATE already locks
+    row = (await tx.execute(query, {"resident_id": resident_id})).first()
     return Session(*row) if row else None
 
 
@@ -52,15 +65,14 @@ async def check_in(
     try:
         async with tx.savepoint():
             session_id: int = await tx.scalar(
-                insert(duty_sessions)
-                .values(
-                    community_id=community_id,
-                    resident_id=resident_id,
-                    activity=activity,
-                    group_id=group_id,
-                    started_at=at,
-                )
-                .returning(duty_sessions.c.id)
+                _START,
+                {
+                    "community_id": community_id,
+                    "resident_id": resident_id,
+                    "activity": activity,
+                    "group_id": group_id,
+                    "started_at": at,
+                },
             )
     except IntegrityError:  # a second check-in raced us past the read above; the unique index decided
         current = await open_session(tx, resident_id=resident_id)
@@ -82,9 +94,7 @@ async def _close(tx: Tx, *, rules: CommunityRules, session: Session, at: datetim
     flag = Flag.NONE
     if session_minutes(session.started_at, ended) > rules.max_session_minutes:
         ended, flag = records.cap_end(rules, session.started_at), Flag.CAPPED
-    await tx.execute(
-        update(duty_sessions).where(duty_sessions.c.id == session.id).values(ended_at=ended, closed_by=closed_by)
-    )
+    await tx.execute(_END, {"session_id": session.id, "end": ended, "by": closed_by})
     return await records.create(
         tx,
         rules=rules,

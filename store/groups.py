@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from store.db import Tx
 from store.schema import chat_groups
@@ -35,12 +35,13 @@ _COLUMNS = (
 )
 
 
+_FOR_CHAT = select(*_COLUMNS).where(
+    chat_groups.c.platform == bindparam("platform"), chat_groups.c.external_id == bindparam("external_id")
+)
+
+
 async def for_chat(tx: Tx, *, platform: str, external_id: str) -> Group | None:
-    row = (
-        await tx.execute(
-            select(*_COLUMNS).where(chat_groups.c.platform == platform, chat_groups.c.external_id == external_id)
-        )
-    ).first()
+    row = (await tx.execute(_FOR_CHAT, {"platform": platform, "external_id": external_id})).first()
     return Group(*row) if row else None
 
 

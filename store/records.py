@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 
 from bot.errors import NoSuchRecord, OwnRecord, RecordAlreadyReviewed
 from bot.i18n import Phrase
@@ -120,24 +120,23 @@ async def create(
         status = Status.PENDING
     reviewer = recorded_by if status is Status.APPROVED else None
     record_id: int = await tx.scalar(
-        insert(service_records)
-        .values(
-            community_id=community_id,
-            resident_id=resident_id,
-            session_id=session_id,
-            activity=activity,
-            started_at=started_at,
-            ended_at=ended_at,
-            minutes=minutes,
-            points=points,
-            status=status.value,
-            flag=flag.value,
-            recorded_by=recorded_by,
-            reviewer_id=reviewer,
-            reviewed_at=at if status is Status.APPROVED else None,
-            created_at=at,
-        )
-        .returning(service_records.c.id)
+        _CREATE,
+        {
+            "community_id": community_id,
+            "resident_id": resident_id,
+            "session_id": session_id,
+            "activity": activity,
+            "started_at": started_at,
+            "ended_at": ended_at,
+            "minutes": minutes,
+            "points": points,
+            "status": status.value,
+            "flag": flag.value,
+            "recorded_by": recorded_by,
+            "reviewer_id": reviewer,
+            "reviewed_at": at if status is Status.APPROVED else None,
+            "created_at": at,
+        },
     )
     if status is Status.APPROVED:
         await _credit(
@@ -180,12 +179,19 @@ async def _credit(
     )
 
 
+# Built once: every check-out creates a record and reads it back.
+_CREATE = insert(service_records).returning(service_records.c.id)
+_GET = _record_query().where(
+    service_records.c.id == bindparam("record_id"), service_records.c.community_id == bindparam("community_id")
+)
+_WAITING = select(
+    func.coalesce(func.sum(service_records.c.minutes), 0),
+    func.coalesce(func.sum(service_records.c.points), 0),
+).where(service_records.c.resident_id == bindparam("resident_id"), service_records.c.status == Status.PENDING.value)
+
+
 async def get(tx: Tx, *, community_id: int, record_id: int) -> Record:
-    row = (
-        await tx.execute(
-            _record_query().where(service_records.c.id == record_id, service_records.c.community_id == community_id)
-        )
-    ).first()
+    row = (await tx.execute(_GET, {"record_id": record_id, "community_id": community_id})).first()
     if row is None:
         raise NoSuchRecord(number=record_id)
     return _record(row)
@@ -261,14 +267,7 @@ async def reject(tx: Tx, *, community_id: int, record_id: int, reviewer_id: int,
 
 async def waiting(tx: Tx, *, resident_id: int) -> tuple[int, int]:
     """Minutes and points of a resident's records still waiting for review."""
-    row = (
-        await tx.execute(
-            select(
-                func.coalesce(func.sum(service_records.c.minutes), 0),
-                func.coalesce(func.sum(service_records.c.points), 0),
-            ).where(service_records.c.resident_id == resident_id, service_records.c.status == Status.PENDING.value)
-        )
-    ).one()
+    row = (await tx.execute(_WAITING, {"resident_id": resident_id})).one()
     return int(row[0]), int(row[1])
 
 

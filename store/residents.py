@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
 from bot.errors import AmbiguousResident, NoSuchResident
 from bot.roles import Role
@@ -37,27 +37,34 @@ class Resident:
     household: str
 
 
+# Built once: every message asks who sent it, and building a statement costs more than running it.
+_ACTOR = (
+    select(
+        accounts.c.id,
+        residents.c.id,
+        residents.c.community_id,
+        residents.c.name,
+        residents.c.household_id,
+        households.c.label,
+    )
+    .join(residents, residents.c.id == accounts.c.resident_id)
+    .outerjoin(households, households.c.id == residents.c.household_id)
+    .where(
+        accounts.c.platform == bindparam("platform"),
+        accounts.c.external_id == bindparam("external_id"),
+        residents.c.active,
+    )
+)
+_ROLES = select(role_grants.c.role).where(role_grants.c.resident_id == bindparam("resident_id"))
+
+
 async def actor_for(tx: Tx, *, platform: str, external_id: str) -> Actor | None:
     """The resident bound to a chat account, with their roles; None for an unbound account."""
-    row = (
-        await tx.execute(
-            select(
-                accounts.c.id,
-                residents.c.id,
-                residents.c.community_id,
-                residents.c.name,
-                residents.c.household_id,
-                households.c.label,
-            )
-            .join(residents, residents.c.id == accounts.c.resident_id)
-            .outerjoin(households, households.c.id == residents.c.household_id)
-            .where(accounts.c.platform == platform, accounts.c.external_id == external_id, residents.c.active)
-        )
-    ).first()
+    row = (await tx.execute(_ACTOR, {"platform": platform, "external_id": external_id})).first()
     if row is None:
         return None
     account_id, resident_id, community_id, name, household_id, label = row
-    granted = (await tx.execute(select(role_grants.c.role).where(role_grants.c.resident_id == resident_id))).scalars()
+    granted = (await tx.execute(_ROLES, {"resident_id": resident_id})).scalars()
     return Actor(
         account_id=account_id,
         resident_id=resident_id,

@@ -83,6 +83,7 @@ residents = Table(
     Column("rank_opt_out", Boolean, nullable=False, server_default=false()),  # 不参与排名
     _created(),
     Index("ix_residents_community_name", "community_id", "name"),
+    Index("ix_residents_household", "household_id"),  # 我的积分 sums a household's balances
 )
 
 accounts = Table(
