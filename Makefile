@@ -44,6 +44,9 @@ upstream:  ## install the upstream WeChat gateway for its test (skipped where No
 
 test: lint typecheck unit  ## everything CI runs
 
+bench: $(STAMP)  ## how fast the bot answers a whole district (a few minutes); writes bench/results/
+	$(BIN)/python -m bench
+
 constraints:  ## after changing dependencies in pyproject.toml: pin what the venv resolved
 	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt
 
