@@ -50,7 +50,7 @@ def fold(text: str) -> str:
 
 def clean_name(text: str, limit: int = 40) -> str:
     """A name safe to echo: cleaned like any text, without @ and brackets, at most `limit` characters."""
-    return clean_text(text).strip("@[]【】").strip()[:limit]
+    return clean_text(text).strip("@[]【】").strip()[:limit].rstrip()  # a cut may end on a space
 
 
 @dataclass(frozen=True, slots=True)
