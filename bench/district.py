@@ -46,6 +46,7 @@ class People:
     community_id: int
     resident_ids: list[int]  # in generation order: resident_ids[i] is bound to sender_id(i)
     household_ids: list[int]
+    homes: list[int]  # homes[i]: the household of resident_ids[i]
 
 
 @dataclass
@@ -177,8 +178,9 @@ async def add_people(
     labels = [f"{1 + n // 240}-{1 + n // 40 % 6}-{101 + n % 40}" for n in range(households_count)]
     first_household = await _next_id(db, households)
     household_ids = [first_household + n for n in range(households_count)]
-    homes = [household_ids[n % households_count] for n in range(residents_count)]
-    rng.shuffle(homes[households_count:])
+    homes = household_ids[:residents_count] + [
+        rng.choice(household_ids) for _ in range(residents_count - households_count)
+    ]
     first_resident = await _next_id(db, residents)
     resident_ids = [first_resident + n for n in range(residents_count)]
     first_account = await _next_id(db, accounts)
@@ -220,7 +222,7 @@ async def add_people(
         ):
             await tx.execute(insert(balances), chunk)
     await _fix_sequences(db, households, residents, accounts)
-    return People(community_id, resident_ids, household_ids)
+    return People(community_id, resident_ids, household_ids, homes)
 
 
 async def add_groups(db: Database, community_id: int, count: int = 768) -> list[str]:

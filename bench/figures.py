@@ -28,7 +28,7 @@ from bot.adapters.memory import MemoryTransport
 from bot.app import App
 from bot.messages import ChatKind, ChatRef, Incoming, UserRef
 from scheduler.clock import VirtualClock
-from store import ledger, migrate
+from store import migrate, numbers
 from store.db import Database
 
 # The benchmark's moment: a Saturday morning in the community's time zone, the period before the 26th.
@@ -136,12 +136,18 @@ async def commands(app: App, senders: int, total: int) -> dict[str, Any]:
     return {"senders": senders, "commands": done, "per_second": done / elapsed, **stats(latencies)}
 
 
-async def raw_limit(backend: Backend, seconds: float = 3.0) -> dict[str, Any]:
-    """Single-row insert-and-commit transactions per second with the bare driver: the database's own limit.
+async def raw_limit(backend: Backend, seconds: float = 2.0, tries: int = 3) -> dict[str, Any]:
+    """Single-row insert-and-commit transactions per second with the bare driver: the database's own limit,
+    the best of a few tries (a disk flushing something else slows one try down, never the limit).
 
     SQLite: one connection (one writer at a time), the bot's settings (WAL, synchronous=NORMAL).
     PostgreSQL: ten connections at once (the bot's pool), each statement its own transaction.
     """
+    runs = [await _raw_limit(backend, seconds) for _ in range(tries)]
+    return {**max(runs, key=lambda run: run["per_second"]), "tries": [round(r["per_second"]) for r in runs]}
+
+
+async def _raw_limit(backend: Backend, seconds: float) -> dict[str, Any]:
     count = 0
     deadline = time.perf_counter() + seconds
     if backend.name == "sqlite":
@@ -184,7 +190,8 @@ async def raw_limit(backend: Backend, seconds: float = 3.0) -> dict[str, Any]:
 
 
 async def balance(app: App, people: district.People, samples: int = 1000) -> dict[str, Any]:
-    """我的积分 for random residents: the store's queries alone, and the whole command."""
+    """我的积分 for random residents: its one query (balance, period, household, waiting, on duty) in a
+    transaction of its own, and the whole command."""
     rng = random.Random(district.SEED + 2)
     community = app.communities.default
     assert community is not None
@@ -192,13 +199,11 @@ async def balance(app: App, people: district.People, samples: int = 1000) -> dic
     queries: list[float] = []
     for _ in range(samples):
         n = rng.randrange(len(people.resident_ids))
-        resident, home = people.resident_ids[n], None
         start = time.perf_counter()
         async with app.db.snapshot() as tx:
-            await ledger.balance(tx, resident)
-            await ledger.period_points(tx, resident_id=resident, period=period)
-            home = await tx.scalar(text("SELECT household_id FROM residents WHERE id = :id"), {"id": resident})
-            await ledger.household_balance(tx, home)
+            await numbers.of_resident(
+                tx, resident_id=people.resident_ids[n], household_id=people.homes[n], period=period
+            )
         queries.append(time.perf_counter() - start)
     whole: list[float] = []
     chat = ChatRef("console", district.DUTY_GROUP, ChatKind.GROUP, district.DUTY_GROUP)

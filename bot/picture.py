@@ -45,6 +45,21 @@ PAPER = (255, 255, 255)
 
 
 @cache
+def _palette() -> PILImage.Image:
+    """Every colour a table holds: each text colour over the background it is drawn on, in 16 shades from
+    one to the other (the edges of antialiased letters), which covers the solid colours too."""
+    pairs = ((INK, PAPER), (INK, STRIPE), (PAPER, ACCENT), (MUTED, PAPER), (ACCENT, PAPER), (RULE, PAPER))
+    shades = dict.fromkeys(
+        tuple(round(f * step / 15 + b * (1 - step / 15)) for f, b in zip(fg, bg, strict=True))
+        for fg, bg in pairs
+        for step in range(16)
+    )
+    palette = PILImage.new("P", (1, 1))
+    palette.putpalette([value for colour in shades for value in colour])
+    return palette
+
+
+@cache
 def find_font() -> Path | None:
     """A font file that has Chinese characters, or None (logged once)."""
     for known in KNOWN_FONTS:
@@ -144,6 +159,8 @@ def render(table: Table, name: str, *, font_path: Path | None = None) -> Image |
         draw.text((pad, y), line, font=small, fill=INK)
         y += 32
     out = io.BytesIO()
-    # A few dozen colours are all a table has: a palette PNG is a fraction of the size, for 768 groups.
-    picture.quantize(colors=64, method=PILImage.Quantize.MEDIANCUT).save(out, format="PNG", optimize=True)
+    # A palette PNG is a fraction of the size, for 768 groups. Mapping onto the table's own colours takes a
+    # few milliseconds and no memory beyond the result; letting Pillow find a palette (MEDIANCUT) took
+    # 0.6 s and 80 MB on a district's notice, and `optimize` another second (see BENCHMARKS.md).
+    picture.quantize(palette=_palette(), dither=PILImage.Dither.NONE).save(out, format="PNG")
     return Image(name=name, data=out.getvalue())

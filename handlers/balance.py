@@ -5,33 +5,34 @@ from __future__ import annotations
 from bot.commands import Context, command
 from bot.messages import Incoming, Reply
 from handlers.common import personal
-from store import duty, ledger, records
+from store import ledger
+from store import numbers as numbers_store
 
 
 async def numbers(ctx: Context, *, resident_id: int, name: str, household_id: int | None, household: str) -> list[str]:
     """A resident's balance, this period's points, the household's total, what waits for review, duty now."""
     t = ctx.t
     period = ctx.rules.period_of(ctx.now)
+    found = await numbers_store.of_resident(
+        ctx.tx, resident_id=resident_id, household_id=household_id, period=period.label
+    )
     lines = [
         t(
             "balance.summary",
             name=name,
-            balance=await ledger.balance(ctx.tx, resident_id),
+            balance=found.balance,
             period_start=t.short_date(period.start),
             period_end=t.short_date(period.last_day),
-            period_points=await ledger.period_points(ctx.tx, resident_id=resident_id, period=period.label),
+            period_points=found.period_points,
         )
     ]
     if household_id is not None:
-        lines.append(
-            t("balance.household", household=household, points=await ledger.household_balance(ctx.tx, household_id))
-        )
-    minutes, points = await records.waiting(ctx.tx, resident_id=resident_id)
-    if minutes:
-        lines.append(t("balance.waiting", minutes=minutes, points=points))
-    session = await duty.open_session(ctx.tx, resident_id=resident_id)
-    if session is not None:
-        lines.append(t("balance.on_duty", activity=session.activity, start=session.started_at))
+        lines.append(t("balance.household", household=household, points=found.household))
+    if found.waiting_minutes:
+        lines.append(t("balance.waiting", minutes=found.waiting_minutes, points=found.waiting_points))
+    if found.on_duty is not None:
+        activity, start = found.on_duty
+        lines.append(t("balance.on_duty", activity=activity, start=start))
     return lines
 
 

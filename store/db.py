@@ -71,6 +71,17 @@ class Tx:
             async with self._conn.begin_nested():
                 yield
 
+    @asynccontextmanager
+    async def race_guard(self) -> AsyncIterator[None]:
+        """Around an insert that a concurrent transaction may have beaten past a read: a savepoint on
+        PostgreSQL, so the IntegrityError leaves the transaction usable. SQLite's BEGIN IMMEDIATE admits one
+        writer at a time, and a failed statement there undoes only itself: nothing to pay for."""
+        if self.dialect == "postgresql":
+            async with self.savepoint():
+                yield
+        else:
+            yield
+
     def lock(self, statement: Any) -> Any:
         """SELECT … FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock."""
         return statement.with_for_update() if self.dialect == "postgresql" else statement

@@ -37,10 +37,10 @@ _COLUMNS = (
 
 
 # Built once: check-in, check-out and 我的积分 all ask for the open session.
-_OPEN = select(*_COLUMNS).where(
+OPEN = select(*_COLUMNS).where(
     duty_sessions.c.resident_id == bindparam("resident_id"), duty_sessions.c.ended_at.is_(None)
 )
-_OPEN_LOCKED = _OPEN.with_for_update()
+OPEN_LOCKED = OPEN.with_for_update()
 _START = insert(duty_sessions).returning(duty_sessions.c.id)
 _END = (
     update(duty_sessions)
@@ -50,7 +50,7 @@ _END = (
 
 
 async def open_session(tx: Tx, *, resident_id: int) -> Session | None:
-    query = _OPEN_LOCKED if tx.dialect == "postgresql" else _OPEN  # SQLite's BEGIN IMMEDIATE already locks
+    query = OPEN_LOCKED if tx.dialect == "postgresql" else OPEN  # SQLite's BEGIN IMMEDIATE already locks
     row = (await tx.execute(query, {"resident_id": resident_id})).first()
     return Session(*row) if row else None
 
@@ -63,7 +63,7 @@ async def check_in(
     if current is not None:
         raise AlreadyCheckedIn(started=current.started_at, activity=current.activity)
     try:
-        async with tx.savepoint():
+        async with tx.race_guard():
             session_id: int = await tx.scalar(
                 _START,
                 {

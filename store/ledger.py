@@ -130,8 +130,8 @@ async def reverse(tx: Tx, *, entry_id: int, reason: str, period: str, created_by
     )
 
 
-_BALANCE = select(balances.c.points).where(balances.c.resident_id == bindparam("resident_id"))
-_HOUSEHOLD_BALANCE = (
+BALANCE = select(balances.c.points).where(balances.c.resident_id == bindparam("resident_id"))
+HOUSEHOLD_BALANCE = (
     select(func.coalesce(func.sum(balances.c.points), 0))
     .join(residents, residents.c.id == balances.c.resident_id)
     .where(residents.c.household_id == bindparam("household_id"))
@@ -139,12 +139,12 @@ _HOUSEHOLD_BALANCE = (
 
 
 async def balance(tx: Tx, resident_id: int) -> int:
-    value = await tx.scalar(_BALANCE, {"resident_id": resident_id})
+    value = await tx.scalar(BALANCE, {"resident_id": resident_id})
     return int(value or 0)
 
 
 async def household_balance(tx: Tx, household_id: int) -> int:
-    value = await tx.scalar(_HOUSEHOLD_BALANCE, {"household_id": household_id})
+    value = await tx.scalar(HOUSEHOLD_BALANCE, {"household_id": household_id})
     return int(value or 0)
 
 
@@ -164,7 +164,7 @@ def earned_points() -> ColumnElement[bool]:
     )
 
 
-_PERIOD_POINTS = (
+PERIOD_POINTS = (
     select(func.coalesce(func.sum(ledger_entries.c.points), 0))
     .select_from(ledger_entries.outerjoin(reversed_entry, reversed_entry.c.id == ledger_entries.c.reverses_id))
     .where(
@@ -177,7 +177,7 @@ _PERIOD_POINTS = (
 
 async def period_points(tx: Tx, *, resident_id: int, period: str) -> int:
     """Points earned in a period (service, bonus and deduction items, and their corrections)."""
-    value = await tx.scalar(_PERIOD_POINTS, {"resident_id": resident_id, "period": period})
+    value = await tx.scalar(PERIOD_POINTS, {"resident_id": resident_id, "period": period})
     return int(value or 0)
 
 

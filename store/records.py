@@ -184,7 +184,8 @@ _CREATE = insert(service_records).returning(service_records.c.id)
 _GET = _record_query().where(
     service_records.c.id == bindparam("record_id"), service_records.c.community_id == bindparam("community_id")
 )
-_WAITING = select(
+# Minutes and points of a resident's records still waiting for review (store.numbers asks it).
+WAITING = select(
     func.coalesce(func.sum(service_records.c.minutes), 0),
     func.coalesce(func.sum(service_records.c.points), 0),
 ).where(service_records.c.resident_id == bindparam("resident_id"), service_records.c.status == Status.PENDING.value)
@@ -263,12 +264,6 @@ async def reject(tx: Tx, *, community_id: int, record_id: int, reviewer_id: int,
     if changed.rowcount != 1:
         return await _decide(tx, community_id=community_id, record_id=record_id, reviewer_id=reviewer_id)
     return await get(tx, community_id=community_id, record_id=record_id)
-
-
-async def waiting(tx: Tx, *, resident_id: int) -> tuple[int, int]:
-    """Minutes and points of a resident's records still waiting for review."""
-    row = (await tx.execute(_WAITING, {"resident_id": resident_id})).one()
-    return int(row[0]), int(row[1])
 
 
 def cap_end(rules: CommunityRules, started_at: datetime) -> datetime:

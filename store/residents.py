@@ -38,6 +38,7 @@ class Resident:
 
 
 # Built once: every message asks who sent it, and building a statement costs more than running it.
+# One row per granted role (one row with no role for most people): one round trip.
 _ACTOR = (
     select(
         accounts.c.id,
@@ -46,25 +47,26 @@ _ACTOR = (
         residents.c.name,
         residents.c.household_id,
         households.c.label,
+        role_grants.c.role,
     )
     .join(residents, residents.c.id == accounts.c.resident_id)
     .outerjoin(households, households.c.id == residents.c.household_id)
+    .outerjoin(role_grants, role_grants.c.resident_id == residents.c.id)
     .where(
         accounts.c.platform == bindparam("platform"),
         accounts.c.external_id == bindparam("external_id"),
         residents.c.active,
     )
 )
-_ROLES = select(role_grants.c.role).where(role_grants.c.resident_id == bindparam("resident_id"))
 
 
 async def actor_for(tx: Tx, *, platform: str, external_id: str) -> Actor | None:
     """The resident bound to a chat account, with their roles; None for an unbound account."""
-    row = (await tx.execute(_ACTOR, {"platform": platform, "external_id": external_id})).first()
-    if row is None:
+    rows = (await tx.execute(_ACTOR, {"platform": platform, "external_id": external_id})).all()
+    if not rows:
         return None
-    account_id, resident_id, community_id, name, household_id, label = row
-    granted = (await tx.execute(_ROLES, {"resident_id": resident_id})).scalars()
+    account_id, resident_id, community_id, name, household_id, label, _ = rows[0]
+    granted = [row[-1] for row in rows if row[-1] is not None]
     return Actor(
         account_id=account_id,
         resident_id=resident_id,
