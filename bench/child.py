@@ -57,7 +57,7 @@ async def notice(url: str) -> dict[str, Any]:
     period = community.rules.period_of(NOW)
     before = peak_mb()
     start = time.perf_counter()
-    async with app.db.snapshot() as tx:
+    async with app.db.snapshot(offload=True) as tx:  # as the scheduled job and 公示 run it
         made = await notices.monthly_notice(tx, community, period, objections_until=NOW + timedelta(days=8))
     seconds = time.perf_counter() - start
     await app.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import random
@@ -100,7 +101,10 @@ async def open_app(url: str, transport: MemoryTransport | None = None) -> App:
         paced=False,
         flood=None,
     )
-    return await app.open()
+    await app.open()
+    gc.collect()
+    gc.freeze()  # as App.serve() does in the running bot
+    return app
 
 
 # --- 1. commands ----------------------------------------------------------------------------------------------

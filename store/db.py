@@ -95,6 +95,7 @@ class Tx:
 
 
 LOCK_WAIT = 30.0  # seconds an inline writer waits for another process's write lock before giving up
+CHECKPOINT_EVERY = 200  # inline commits between two checkpoints on the worker thread
 
 
 def _sqlite_setup(sync_engine: Engine, *, busy_ms: int, begin: bool) -> None:
@@ -112,6 +113,9 @@ def _sqlite_setup(sync_engine: Engine, *, busy_ms: int, begin: bool) -> None:
             "PRAGMA synchronous=NORMAL",  # in WAL mode: durable against process crashes, fast commits
             "PRAGMA foreign_keys=ON",
             f"PRAGMA busy_timeout={busy_ms}",
+            # Inline commits never copy the WAL back into the file (a checkpoint syncs the disk, which can
+            # take tens of milliseconds): the worker thread does it, every CHECKPOINT_EVERY commits.
+            f"PRAGMA wal_autocheckpoint={0 if busy_ms == 0 else 1000}",
         ):
             cursor.execute(pragma)
         cursor.close()
@@ -150,6 +154,7 @@ class Database:
                 )
                 _sqlite_setup(self._inline, busy_ms=0, begin=False)
         self._writer: Connection | None = None  # the inline engine's one writing connection, kept open
+        self._commits = 0  # inline commits since the last checkpoint
 
     @property
     def is_sqlite(self) -> bool:
@@ -170,6 +175,10 @@ class Database:
                     self._writer = None
                     conn.close()  # rolls back what was not committed
                     raise
+                self._commits += 1
+                if self._commits >= CHECKPOINT_EVERY:
+                    self._commits = 0
+                    await self._copy_wal_back()
             else:
                 async with self.engine.connect() as aconn, aconn.begin():
                     tx = Tx(aconn)
@@ -213,6 +222,17 @@ class Database:
                     raise OperationalError("BEGIN IMMEDIATE", None, error) from None
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
+
+    async def _copy_wal_back(self) -> None:
+        """A checkpoint on the worker thread, while the caller holds the write lock: writers wait (as they
+        would for SQLite's own checkpoint after a commit), so it catches up and the next writer starts the
+        WAL file over; the event loop does not wait, and readers never do."""
+        try:
+            async with self.engine.connect() as conn:  # the driver's own call: outside any transaction
+                raw = await conn.get_raw_connection()
+                await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+        except Exception:  # the next one catches up; closing the last connection checkpoints too
+            log.warning("WAL checkpoint failed", exc_info=True)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
