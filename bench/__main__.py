@@ -139,6 +139,9 @@ def table(results: dict[str, Any]) -> Table:
     for name, backend in results["backends"].items():
         limit = backend["limit"]["per_second"]
         out.add_row(f"{name}: driver alone, insert+commit", f"{limit:,.0f} tx/s", "", "")
+        if "in_thread_per_second" in backend["limit"]:
+            inline = backend["limit"]["in_thread_per_second"]
+            out.add_row(f"{name}: sqlite3 on the loop's thread", f"{inline:,.0f} tx/s", "", "")
         for row in backend["commands"]:
             out.add_row(
                 f"{name}: commands, {row['senders']} senders",
