@@ -1,7 +1,8 @@
-"""绑定 / 绑定申请 / 确认绑定 / 绑定码 / 解绑: linking chat accounts to residents, always through staff.
+"""绑定 / 绑定申请 / 确认绑定 / 驳回绑定 / 绑定码 / 解绑: linking chat accounts to residents, always through staff.
 
 Two ways in: a person asks (`绑定 姓名 门牌号`) and an admin confirms, or an admin gives the person a one-time
-code (`绑定码 姓名`) that the person sends to the bot privately (`绑定 482913`). A display name never decides
+code (`绑定码 姓名`) that the person sends to the bot privately (`绑定 482913`). A request that is wrong is
+turned down (`驳回绑定 编号 原因`) and the person told why. A display name never decides
 who someone is, and changing a link (`解绑`) is for admins only.
 
 On platforms whose ids can change (WeChat), an unbound account that carries a bound resident's name gets a
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from bot.commands import Community, Context, command
 from bot.errors import BindingProblem, DomainError, UsageError
-from bot.messages import Incoming, Reply
+from bot.messages import ChatKind, ChatRef, Incoming, Outgoing, Reply
 from bot.parse import clean_name, fold
 from bot.roles import Role
 from handlers.common import household_text, number, record_action, tell, tell_role
@@ -108,6 +109,25 @@ async def confirm(msg: Incoming, ctx: Context) -> Reply:
     if done.replaced is not None:
         new = t("rebind.old_unlinked")
     return Reply(t("binding.confirmed", name=done.name, household=household, new=new).strip())
+
+
+@command("reject_binding", "驳回绑定", "拒绝绑定", roles=ADMINS)
+async def reject_binding(msg: Incoming, ctx: Context) -> Reply:
+    t = ctx.t
+    if not ctx.args:
+        raise UsageError()
+    request_id = number(ctx.args[0])
+    reason = clean_name(" ".join(ctx.args[1:]), limit=100) or t("binding.no_reason")
+    req = await binding.reject(
+        ctx.tx, community_id=ctx.community.id, request_id=request_id, by=ctx.me().resident_id, at=ctx.now
+    )
+    await record_action(msg, ctx, "reject_binding", request=request_id, name=req.name, reason=reason)
+    asker = ChatRef(req.platform, req.external_id, ChatKind.PRIVATE, req.display_name)
+    text = t("binding.rejected_notice", name=req.name, household=household_text(ctx, req.household), reason=reason)
+    await outbox.enqueue(
+        ctx.tx, community_id=ctx.community.id, message=Outgoing(asker, text), kind="notify", at=ctx.now
+    )
+    return Reply(t("binding.rejected", number=request_id, name=req.name, reason=reason))
 
 
 async def unbound_account(tx: Tx, msg: Incoming, community: Community) -> Reply | None:

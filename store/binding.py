@@ -123,8 +123,7 @@ async def pending(tx: Tx, *, community_id: int) -> list[Request]:
     return [Request(*row) for row in rows.all()]
 
 
-async def confirm(tx: Tx, *, community_id: int, request_id: int, by: int, at: datetime) -> Confirmed:
-    """Link the account to the named resident, creating the resident (and household) if they are new."""
+async def _waiting(tx: Tx, *, community_id: int, request_id: int) -> Request:
     row = (
         await tx.execute(
             select(*_COLUMNS)
@@ -138,7 +137,24 @@ async def confirm(tx: Tx, *, community_id: int, request_id: int, by: int, at: da
     ).first()
     if row is None:
         raise BindingProblem("binding.no_such_request", number=request_id)
-    req = Request(*row)
+    return Request(*row)
+
+
+async def reject(tx: Tx, *, community_id: int, request_id: int, by: int, at: datetime) -> Request:
+    """Turn a waiting request down (a wrong name or door number, someone else's name); the account stays
+    unlinked and may ask again."""
+    req = await _waiting(tx, community_id=community_id, request_id=request_id)
+    await tx.execute(
+        update(binding_requests)
+        .where(binding_requests.c.id == request_id)
+        .values(status="rejected", decided_by=by, decided_at=at)
+    )
+    return req
+
+
+async def confirm(tx: Tx, *, community_id: int, request_id: int, by: int, at: datetime) -> Confirmed:
+    """Link the account to the named resident, creating the resident (and household) if they are new."""
+    req = await _waiting(tx, community_id=community_id, request_id=request_id)
     if await tx.scalar(select(accounts.c.resident_id).where(accounts.c.id == req.account_id)) is not None:
         raise BindingProblem("binding.already_bound")
     resident_id = await residents.find_exact(tx, community_id=community_id, name=req.name, household=req.household)

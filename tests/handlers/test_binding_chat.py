@@ -38,6 +38,28 @@ async def test_bound_person_binding_again(bot: Harness) -> None:
     assert "您已经绑定为 张三（1-1-101）" in await bot.text("张三", "绑定 李四 1-1-101", chat=PRIVATE)
 
 
+async def test_a_wrong_request_is_turned_down_and_the_person_told_why(bot: Harness) -> None:
+    """驳回绑定 closes the request without linking anyone, tells the asker why privately, and is audited;
+    the person may ask again."""
+    await bot.say("小孙", "绑定 孙丽 7-3-999", chat=PRIVATE)
+    sent = await bot.say("王主任", "驳回绑定 1 没有这个门牌号", chat=PRIVATE)
+    assert "已驳回第 1 号绑定申请（孙丽）" in sent[0].text
+    assert sent[1].chat.id == "小孙" and "没有通过：没有这个门牌号" in sent[1].text
+    assert "现在没有等待确认的绑定申请" in await bot.text("王主任", "绑定申请", chat=PRIVATE)
+    assert "没有等待确认的第 1 号绑定申请" in await bot.text("王主任", "确认绑定 1", chat=PRIVATE)
+    assert "还没有绑定身份" in await bot.text("小孙", "我的积分", chat=PRIVATE)
+    assert "驳回绑定申请 1：孙丽（没有这个门牌号）" in await bot.text("王主任", "操作记录", chat=PRIVATE)
+    assert "编号 2" in await bot.text("小孙", "绑定 孙丽 7-3-202", chat=PRIVATE)
+
+
+async def test_only_admins_turn_requests_down(bot: Harness) -> None:
+    """A reviewer cannot turn a binding request down; without a reason the person gets a plain one."""
+    await bot.say("小孙", "绑定 孙丽 7-3-999", chat=PRIVATE)
+    assert "只有工作人员" in await bot.text("李审核", "驳回绑定 1")
+    sent = await bot.say("王主任", "驳回绑定 1", chat=PRIVATE)
+    assert "信息对不上，请到居委会核对" in sent[1].text
+
+
 async def test_confirm_unknown_request(bot: Harness) -> None:
     """Confirming a request number that is not waiting says so."""
     assert "没有等待确认的第 5 号绑定申请" in await bot.text("王主任", "确认绑定 5")
