@@ -32,7 +32,8 @@ async def check_in(msg: Incoming, ctx: Context) -> Reply:
 async def check_out(msg: Incoming, ctx: Context) -> Reply:
     me = ctx.me()
     t = ctx.t
-    record = await duty.check_out(ctx.tx, rules=ctx.rules, resident_id=me.resident_id, at=ctx.now)
+    content = clean_name(ctx.rest, limit=200)
+    record = await duty.check_out(ctx.tx, rules=ctx.rules, resident_id=me.resident_id, at=ctx.now, content=content)
     lines = [
         t(
             "duty.checked_out",
@@ -42,6 +43,8 @@ async def check_out(msg: Incoming, ctx: Context) -> Reply:
             minutes=record.minutes,
         )
     ]
+    if record.content:
+        lines.append(t("duty.content", content=record.content))
     if record.flag is Flag.CAPPED:
         lines.append(t("duty.capped", hours=ctx.rules.max_session_hours))
     if record.status is Status.NOT_COUNTED:

@@ -35,7 +35,9 @@ async def pending(msg: Incoming, ctx: Context) -> Reply:
                 "review.pending_line",
                 number=record.id,
                 name=record.name,
-                activity=record.activity,
+                activity=t("review.with_content", activity=record.activity, content=record.content)
+                if record.content
+                else record.activity,
                 start=record.started_at,
                 end=t.time(record.ended_at),
                 minutes=record.minutes,

@@ -81,15 +81,18 @@ async def check_in(
     return Session(session_id, community_id, resident_id, activity, at, group_id)
 
 
-async def check_out(tx: Tx, *, rules: CommunityRules, resident_id: int, at: datetime) -> Record:
-    """Close the open session at `at` (or at the cap, flagged) and create its service record."""
+async def check_out(tx: Tx, *, rules: CommunityRules, resident_id: int, at: datetime, content: str = "") -> Record:
+    """Close the open session at `at` (or at the cap, flagged) and create its service record, with what was
+    done if the volunteer said."""
     current = await open_session(tx, resident_id=resident_id)
     if current is None:
         raise NotCheckedIn()
-    return await _close(tx, rules=rules, session=current, at=at, closed_by="volunteer")
+    return await _close(tx, rules=rules, session=current, at=at, closed_by="volunteer", content=content)
 
 
-async def _close(tx: Tx, *, rules: CommunityRules, session: Session, at: datetime, closed_by: str) -> Record:
+async def _close(
+    tx: Tx, *, rules: CommunityRules, session: Session, at: datetime, closed_by: str, content: str = ""
+) -> Record:
     ended = max(at, session.started_at)
     flag = Flag.NONE
     if session_minutes(session.started_at, ended) > rules.max_session_minutes:
@@ -107,6 +110,7 @@ async def _close(tx: Tx, *, rules: CommunityRules, session: Session, at: datetim
         at=at,
         session_id=session.id,
         flag=flag,
+        content=content,
     )
 
 

@@ -45,6 +45,7 @@ class Record:
     reviewer: str = ""
     reject_reason: str = ""
     recorded_by: int | None = None
+    content: str = ""  # what was done, in the volunteer's words (签退 扫了3号楼楼道)
 
 
 def _record_query() -> Select[*tuple[Any, ...]]:
@@ -64,6 +65,7 @@ def _record_query() -> Select[*tuple[Any, ...]]:
             func.coalesce(reviewer.c.name, ""),
             service_records.c.reject_reason,
             service_records.c.recorded_by,
+            service_records.c.content,
         )
         .join(residents, residents.c.id == service_records.c.resident_id)
         .outerjoin(reviewer, reviewer.c.id == service_records.c.reviewer_id)
@@ -71,7 +73,7 @@ def _record_query() -> Select[*tuple[Any, ...]]:
 
 
 def _record(row: AnyRow) -> Record:
-    id_, resident_id, name, activity, started, ended, minutes, points, status, flag, reviewer, reason, by = row
+    id_, resident_id, name, activity, started, ended, minutes, points, status, flag, reviewer, reason, by, content = row
     return Record(
         id_,
         resident_id,
@@ -86,6 +88,7 @@ def _record(row: AnyRow) -> Record:
         reviewer,
         reason,
         by,
+        content,
     )
 
 
@@ -103,6 +106,7 @@ async def create(
     session_id: int | None = None,
     flag: Flag = Flag.NONE,
     recorded_by: int | None = None,
+    content: str = "",
 ) -> Record:
     """Create a record and decide its status: not counted, pending review, or approved at once.
 
@@ -126,6 +130,7 @@ async def create(
             "resident_id": resident_id,
             "session_id": session_id,
             "activity": activity,
+            "content": content[:200],
             "started_at": started_at,
             "ended_at": ended_at,
             "minutes": minutes,

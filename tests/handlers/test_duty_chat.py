@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.testing import Harness, make_config
+from bot.testing import Harness, local, make_config
 from bot.transcript import PRIVATE
+from store import reports
 
 
 async def test_check_in_and_out_earns_points_after_review(bot: Harness) -> None:
@@ -20,6 +21,22 @@ async def test_check_in_and_out_earns_points_after_review(bot: Harness) -> None:
     points = await bot.text("张三", "我的积分", chat=PRIVATE)
     assert "现有 3 分" in points and "本期（10月26日–11月25日）得分：3 分" in points
     assert "王主任" in await bot.text("张三", "明细", chat=PRIVATE)
+
+
+async def test_what_was_done_goes_on_the_record(bot: Harness) -> None:
+    """签退 with a few words keeps them as the record's content: in the reply, the reviewer's list and the export."""
+    await bot.text("张三", "签到 卫生整治")
+    await bot.at("2026-11-03 10:00")
+    assert "服务内容：清理了3号楼楼道" in await bot.text("张三", "签退 清理了3号楼楼道")
+    assert "张三 卫生整治（清理了3号楼楼道）" in await bot.text("王主任", "待审核")
+    async with bot.app.db.snapshot() as tx:
+        rows = await reports.service_rows(
+            tx,
+            community_id=next(iter(bot.app.communities)).id,
+            start=local("2026-11-01 00:00", bot.config),
+            end=local("2026-12-01 00:00", bot.config),
+        )
+    assert [(r.activity, r.content) for r in rows] == [("卫生整治", "清理了3号楼楼道")]
 
 
 async def test_second_check_in_shows_the_open_session(bot: Harness) -> None:
