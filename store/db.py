@@ -98,10 +98,11 @@ LOCK_WAIT = 30.0  # seconds an inline writer waits for another process's write l
 CHECKPOINT_EVERY = 200  # inline commits between two checkpoints on the worker thread
 
 
-def _sqlite_setup(sync_engine: Engine, *, busy_ms: int, begin: bool) -> None:
-    """`busy_ms`: how long SQLite itself waits for a lock another process holds. Inline connections wait
-    0 ms (they must never block the event loop) and retry in `Database`; worker-thread ones wait long.
-    `begin`: issue BEGIN here, when SQLAlchemy begins (the inline engine issues its own, faster)."""
+def _sqlite_setup(sync_engine: Engine, *, inline: bool) -> None:
+    """Inline connections (on the event loop's thread) must never block it: SQLite does not wait for another
+    process's lock (`Database` waits in the loop instead), never checkpoints after a commit (the worker
+    thread does, every CHECKPOINT_EVERY commits: a checkpoint syncs the disk), and BEGIN is sent by
+    `Database` straight to the driver. Worker-thread connections wait up to 10 s and checkpoint as usual."""
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -112,15 +113,13 @@ def _sqlite_setup(sync_engine: Engine, *, busy_ms: int, begin: bool) -> None:
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",  # in WAL mode: durable against process crashes, fast commits
             "PRAGMA foreign_keys=ON",
-            f"PRAGMA busy_timeout={busy_ms}",
-            # Inline commits never copy the WAL back into the file (a checkpoint syncs the disk, which can
-            # take tens of milliseconds): the worker thread does it, every CHECKPOINT_EVERY commits.
-            f"PRAGMA wal_autocheckpoint={0 if busy_ms == 0 else 1000}",
+            f"PRAGMA busy_timeout={0 if inline else 10_000}",
+            f"PRAGMA wal_autocheckpoint={0 if inline else 1000}",
         ):
             cursor.execute(pragma)
         cursor.close()
 
-    if not begin:
+    if inline:
         return
 
     @event.listens_for(sync_engine, "begin")
@@ -146,13 +145,13 @@ class Database:
         self._write_lock: asyncio.Lock | contextlib.nullcontext[None] = contextlib.nullcontext()
         self._inline: Engine | None = None
         if self.dialect == "sqlite":
-            _sqlite_setup(self.engine.sync_engine, busy_ms=10_000, begin=True)
+            _sqlite_setup(self.engine.sync_engine, inline=False)
             self._write_lock = asyncio.Lock()
             if self.url.database and self.url.database != ":memory:":  # a memory database is one connection's
                 self._inline = create_engine(
                     self.url.set(drivername="sqlite"), echo=echo, connect_args={"check_same_thread": False}
                 )
-                _sqlite_setup(self._inline, busy_ms=0, begin=False)
+                _sqlite_setup(self._inline, inline=True)
         self._writer: Connection | None = None  # the inline engine's one writing connection, kept open
         self._commits = 0  # inline commits since the last checkpoint
 
