@@ -22,14 +22,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench import district
-from bench.figures import NOW
+from bench.figures import NOW, open_app
 from bot import notices
 from bot.adapters.memory import MemoryTransport
 from bot.app import App
 from bot.delivery import CLAIM_LEASE
 from bot.messages import ChatKind, Outgoing
-from scheduler.clock import VirtualClock
 from store.schema import outbox
 
 KIND, KEY = "monthly_notice", "bench:monthly"
@@ -43,18 +41,6 @@ def peak_mb() -> float:
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
     return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
-
-
-async def open_app(url: str, transport: Any, offset: timedelta = timedelta()) -> App:
-    app = App(
-        database_url=url,
-        configs=[district.config()],
-        clock=VirtualClock(NOW + offset),
-        transports={"console": transport},
-        paced=False,
-        flood=None,
-    )
-    return await app.open()
 
 
 async def notice(url: str) -> dict[str, Any]:
@@ -116,7 +102,7 @@ class LogTransport(MemoryTransport):
 
 async def deliver(url: str, log: str, phase: str) -> dict[str, Any]:
     offset = timedelta() if phase == "0" else CLAIM_LEASE + timedelta(minutes=1)
-    app = await open_app(url, LogTransport(log), offset)
+    app = await open_app(url, LogTransport(log), offset=offset)
     await enqueue(app)  # a restart queues again: the dedupe keys keep it to one row per group
     await app.deliver_all_due()
     async with app.db.snapshot() as tx:

@@ -36,6 +36,7 @@ from store.db import Database
 # The benchmark's moment: a Saturday morning in the community's time zone, the period before the 26th.
 NOW = datetime.fromisoformat("2026-11-21T09:15:00+08:00")
 CYCLE = ("签到 卫生整治", "我的积分", "签退")
+DUTY_CHAT = ChatRef(district.PLATFORM, district.DUTY_GROUP, ChatKind.GROUP, district.DUTY_GROUP)
 
 
 def stats(seconds: list[float]) -> dict[str, float]:
@@ -59,14 +60,18 @@ class Backend:
     drop: Callable[[], Awaitable[None]]
 
 
-async def sqlite_backend(folder: Path, name: str) -> Backend:
-    path = folder / f"{name}.sqlite3"
+def remove_sqlite(path: str | Path) -> None:
+    """A SQLite database file and its WAL companions."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
+
+async def sqlite_backend(folder: Path, name: str) -> Backend:
+    path = folder / f"{name}.sqlite3"
+    remove_sqlite(path)
+
     async def drop() -> None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        remove_sqlite(path)
 
     return Backend("sqlite", f"sqlite+aiosqlite:///{path}", drop)
 
@@ -90,14 +95,15 @@ async def postgres_backend(server_url: str) -> Backend:
     return Backend("postgresql", server.set(database=name).render_as_string(hide_password=False), drop)
 
 
-async def open_app(url: str, transport: MemoryTransport | None = None) -> App:
+async def open_app(url: str, transport: MemoryTransport | None = None, *, offset: timedelta = timedelta()) -> App:
+    """The bot on the district, at the benchmark's moment (`offset` later: a restart after a while)."""
     db = Database(url)
     await migrate.upgrade(db)
     await db.dispose()
     app = App(
         database_url=url,
         configs=[district.config()],
-        clock=VirtualClock(NOW),
+        clock=VirtualClock(NOW + offset),
         transports={"console": transport or MemoryTransport("console")},
         paced=False,
         flood=None,
@@ -113,7 +119,7 @@ async def open_app(url: str, transport: MemoryTransport | None = None) -> App:
 
 async def commands(app: App, senders: int, total: int) -> dict[str, Any]:
     """`senders` people, each in a closed loop of 签到 → 我的积分 → 签退, until `total` commands are answered."""
-    group = ChatRef("console", district.DUTY_GROUP, ChatKind.GROUP, district.DUTY_GROUP)
+    group = DUTY_CHAT
     rounds = max(1, total // (senders * len(CYCLE)))
     run = uuid.uuid4().hex[:6]
     latencies: list[float] = []
@@ -171,8 +177,7 @@ def _sqlite_in_thread(backend: Backend, seconds: float) -> float:
         count += 1
     elapsed = time.perf_counter() - started
     conn.close()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    remove_sqlite(path)
     return count / elapsed
 
 
@@ -191,8 +196,7 @@ async def _raw_limit(backend: Backend, seconds: float) -> dict[str, Any]:
                 await conn.execute("INSERT INTO raw (v) VALUES (?)", ("签到",))
                 await conn.execute("COMMIT")
                 count += 1
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}.raw{suffix}").unlink(missing_ok=True)
+        remove_sqlite(f"{path}.raw")
         return {"connections": 1, "per_second": count / (time.perf_counter() - started)}
     import asyncpg
 
@@ -235,7 +239,7 @@ async def balance(app: App, people: district.People, samples: int = 1000) -> dic
             )
         queries.append(time.perf_counter() - start)
     whole: list[float] = []
-    chat = ChatRef("console", district.DUTY_GROUP, ChatKind.GROUP, district.DUTY_GROUP)
+    chat = DUTY_CHAT
     run = uuid.uuid4().hex[:6]
     for k in range(samples):
         n = rng.randrange(len(people.resident_ids))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bot.commands import Community, Context, command
 from bot.errors import BindingProblem, DomainError, UsageError
-from bot.messages import ChatKind, ChatRef, Incoming, Outgoing, Reply
+from bot.messages import Incoming, Reply
 from bot.parse import clean_name, fold
 from bot.roles import Role
 from handlers.common import household_text, number, record_action, tell, tell_role
@@ -122,10 +122,14 @@ async def reject_binding(msg: Incoming, ctx: Context) -> Reply:
         ctx.tx, community_id=ctx.community.id, request_id=request_id, by=ctx.me().resident_id, at=ctx.now
     )
     await record_action(msg, ctx, "reject_binding", request=request_id, name=req.name, reason=reason)
-    asker = ChatRef(req.platform, req.external_id, ChatKind.PRIVATE, req.display_name)
-    text = t("binding.rejected_notice", name=req.name, household=household_text(ctx, req.household), reason=reason)
-    await outbox.enqueue(
-        ctx.tx, community_id=ctx.community.id, message=Outgoing(asker, text), kind="notify", at=ctx.now
+    await outbox.to_account(
+        ctx.tx,
+        community_id=ctx.community.id,
+        platform=req.platform,
+        external_id=req.external_id,
+        text=t("binding.rejected_notice", name=req.name, household=household_text(ctx, req.household), reason=reason),
+        kind="notify",
+        at=ctx.now,
     )
     return Reply(t("binding.rejected", number=request_id, name=req.name, reason=reason))
 

@@ -21,6 +21,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, create_engine, event, text
@@ -57,10 +58,9 @@ class Tx:
         return (await self.execute(statement, params)).scalar()
 
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
-        """INSERT … ON CONFLICT DO NOTHING, in this database's dialect."""
-        if self.dialect == "postgresql":
-            return postgresql.insert(table).on_conflict_do_nothing()
-        return sqlite.insert(table).on_conflict_do_nothing()
+        """INSERT … ON CONFLICT DO NOTHING, in this database's dialect: built once per table, so a caller
+        that passes its values as parameters runs a ready statement."""
+        return _insert_ignoring_conflicts(table, self.dialect)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -92,6 +92,13 @@ class Tx:
         if self.dialect == "postgresql":
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
             await self.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+@cache
+def _insert_ignoring_conflicts(table: Table, dialect: str) -> Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 LOCK_WAIT = 30.0  # seconds an inline writer waits for another process's write lock before giving up

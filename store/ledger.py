@@ -164,6 +164,7 @@ def earned_points() -> ColumnElement[bool]:
     )
 
 
+# Points earned in a period (service, bonus and deduction items, and their corrections): store.numbers asks it.
 PERIOD_POINTS = (
     select(func.coalesce(func.sum(ledger_entries.c.points), 0))
     .select_from(ledger_entries.outerjoin(reversed_entry, reversed_entry.c.id == ledger_entries.c.reverses_id))
@@ -173,12 +174,6 @@ PERIOD_POINTS = (
         earned_points(),
     )
 )
-
-
-async def period_points(tx: Tx, *, resident_id: int, period: str) -> int:
-    """Points earned in a period (service, bonus and deduction items, and their corrections)."""
-    value = await tx.scalar(PERIOD_POINTS, {"resident_id": resident_id, "period": period})
-    return int(value or 0)
 
 
 async def history(tx: Tx, *, resident_id: int, limit: int = 10) -> list[Entry]:

@@ -232,10 +232,37 @@ async def to_resident(
     queued = 0
     for _, platform, external_id in await residents.accounts_of(tx, [resident_id]):
         key = f"{dedupe_key}:{platform}" if dedupe_key else None
-        message = Outgoing(ChatRef(platform, external_id, ChatKind.PRIVATE), text)
-        if await enqueue(tx, community_id=community_id, message=message, kind=kind, at=at, dedupe_key=key):
+        if await to_account(
+            tx,
+            community_id=community_id,
+            platform=platform,
+            external_id=external_id,
+            text=text,
+            kind=kind,
+            at=at,
+            dedupe_key=key,
+        ):
             queued += 1
     return queued
+
+
+async def to_account(
+    tx: Tx,
+    *,
+    community_id: int,
+    platform: str,
+    external_id: str,
+    text: str,
+    kind: str,
+    at: datetime,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Queue a private message to one chat account, bound or not (someone whose binding was turned down)."""
+    message = Outgoing(ChatRef(platform, external_id, ChatKind.PRIVATE), text)
+    return (
+        await enqueue(tx, community_id=community_id, message=message, kind=kind, at=at, dedupe_key=dedupe_key)
+        is not None
+    )
 
 
 async def to_role(tx: Tx, *, community_id: int, role: Role, text: str, kind: str, at: datetime) -> int:

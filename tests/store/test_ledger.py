@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.errors import InsufficientPoints
-from store import ledger, residents
+from store import ledger, numbers, residents
 from store.db import Database
 from store.ledger import AlreadyReversed, EntryKind
 from store.schema import balances, communities, ledger_entries
@@ -59,7 +59,7 @@ async def test_balance_follows_entries(db: Database) -> None:
         household = (await residents.get(tx, a)).household_id
         assert household is not None
         assert await ledger.household_balance(tx, household) == 11
-        assert await ledger.period_points(tx, resident_id=a, period="2026-11") == 6
+        assert (await numbers.of_resident(tx, resident_id=a, household_id=None, period="2026-11")).period_points == 6
 
 
 async def test_debit_beyond_balance_writes_nothing(db: Database) -> None:
@@ -187,6 +187,6 @@ async def test_period_points_count_earnings_not_spending(db: Database) -> None:
             at=AT,
         )
     async with db.snapshot() as tx:
-        assert await ledger.period_points(tx, resident_id=a, period="2026-11") == 8
+        assert (await numbers.of_resident(tx, resident_id=a, household_id=None, period="2026-11")).period_points == 8
         assert await ledger.balance(tx, a) == 5
     assert spent_again.points == -3

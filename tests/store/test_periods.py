@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.errors import InsufficientPoints
-from store import ledger, objections, periods, residents
+from store import ledger, numbers, objections, periods, residents
 from store.db import Database
 from store.ledger import EntryKind, PeriodClosed
 from store.objections import AlreadySettled, ObjectionWindowClosed, OwnObjection
@@ -61,7 +61,9 @@ async def test_a_closed_period_takes_no_entries(db: Database) -> None:
     await _post(db, community_id, resident, 1, period="2026-12")
     async with db.snapshot() as tx:
         assert await ledger.balance(tx, resident) == 6
-        assert await ledger.period_points(tx, resident_id=resident, period="2026-11") == 5
+        assert (
+            await numbers.of_resident(tx, resident_id=resident, household_id=None, period="2026-11")
+        ).period_points == 5
 
 
 async def test_an_open_objection_keeps_the_period_open(db: Database) -> None:
@@ -90,7 +92,9 @@ async def test_an_open_objection_keeps_the_period_open(db: Database) -> None:
                 tx, community_id=community_id, objection_id=filed.id, by=staff, result="y", points=0, at=WINDOW_END
             )
     async with db.snapshot() as tx:
-        assert await ledger.period_points(tx, resident_id=resident, period="2026-11") == 2
+        assert (
+            await numbers.of_resident(tx, resident_id=resident, household_id=None, period="2026-11")
+        ).period_points == 2
         state = await periods.get(tx, community_id=community_id, label="2026-11")
         assert state is not None and state.objections == 1 and state.open_objections == 0 and state.closed
 
