@@ -40,7 +40,6 @@ _COLUMNS = (
 OPEN = select(*_COLUMNS).where(
     duty_sessions.c.resident_id == bindparam("resident_id"), duty_sessions.c.ended_at.is_(None)
 )
-OPEN_LOCKED = OPEN.with_for_update()
 _START = insert(duty_sessions).returning(duty_sessions.c.id)
 _END = (
     update(duty_sessions)
@@ -50,8 +49,7 @@ _END = (
 
 
 async def open_session(tx: Tx, *, resident_id: int) -> Session | None:
-    query = OPEN_LOCKED if tx.dialect == "postgresql" else OPEN  # SQLite's BEGIN IMMEDIATE already locks
-    row = (await tx.execute(query, {"resident_id": resident_id})).first()
+    row = (await tx.execute(tx.lock(OPEN), {"resident_id": resident_id})).first()
     return Session(*row) if row else None
 
 
